@@ -1,5 +1,15 @@
-"""Inference engines: MCMC (HMC, NUTS), variational inference, SG-MCMC."""
+"""Inference engines: MCMC (HMC, NUTS), variational inference, SG-MCMC.
+
+Example:
+    >>> from probflow.inference import Target
+"""
 
 from probflow.inference.target import Target
 
-__all__ = ["Target"]
+# -- MCMC (sample, MCMCResult, kernels) -------------------------------------------------
+
+# -- variational inference -------------------------------------------------------------
+
+# -- SG-MCMC ---------------------------------------------------------------------------
+
+__all__ = [name for name in dir() if not name.startswith("_")]
