@@ -1,5 +1,52 @@
-"""Bijectors: invertible maps with log-Jacobians, and `for_constraint`."""
+"""Bijectors: invertible maps with log-Jacobians, and `for_constraint`.
 
+Example:
+    >>> import jax.numpy as jnp
+    >>> from probflow import bijectors as bij
+    >>> b = bij.Chain([bij.Exp(), bij.Shift(1.0)])       # exp(x + 1)
+    >>> y, log_det = b.forward_and_log_det(jnp.array(0.0))
+    >>> round(float(log_det), 4)
+    1.0
+"""
+
+from probflow.bijectors.affine import Affine, Scale, Shift
 from probflow.bijectors.bijector import Bijector
+from probflow.bijectors.chain import Chain, Invert
+from probflow.bijectors.corr_cholesky import CorrCholesky
+from probflow.bijectors.elementwise import Exp, Identity, Power, Sigmoid, Softplus, Tanh
+from probflow.bijectors.for_constraint import for_constraint, register_constraint_bijector
+from probflow.bijectors.ordered import Ordered
+from probflow.bijectors.positive_definite import CholeskyOuterProduct, PositiveDefinite
+from probflow.bijectors.reshape import Permute, Reshape
+from probflow.bijectors.simplex import StickBreaking
+from probflow.bijectors.triangular import FillScaleTriL, FillTriangular
 
-__all__ = ["Bijector"]
+# The name DESIGN.md lists for the vector -> positive-definite matrix bijector.
+CholeskyOfPositiveDefinite = PositiveDefinite
+
+__all__ = [
+    "Affine",
+    "Bijector",
+    "Chain",
+    "CholeskyOfPositiveDefinite",
+    "CholeskyOuterProduct",
+    "CorrCholesky",
+    "Exp",
+    "FillScaleTriL",
+    "FillTriangular",
+    "Identity",
+    "Invert",
+    "Ordered",
+    "Permute",
+    "Power",
+    "PositiveDefinite",
+    "Reshape",
+    "Scale",
+    "Shift",
+    "Sigmoid",
+    "Softplus",
+    "StickBreaking",
+    "Tanh",
+    "for_constraint",
+    "register_constraint_bijector",
+]
