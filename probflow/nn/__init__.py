@@ -5,7 +5,14 @@ Example:
 """
 
 # -- layers (deterministic and Bayesian) -----------------------------------------------
+from probflow.nn import layers
+from probflow.nn.layers import *  # noqa: F403  (every public layer, listed in layers.__all__)
 
 # -- models, training, likelihoods, callbacks, saving ----------------------------------
+from probflow.nn import callbacks, likelihoods, metrics
+from probflow.nn.functional import Input
+from probflow.nn.model import Model
+from probflow.nn.sequential import Sequential
+from probflow.nn.utils import to_categorical
 
 __all__ = [name for name in dir() if not name.startswith("_")]
