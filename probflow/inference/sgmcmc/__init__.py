@@ -1,1 +1,21 @@
-"""sgmcmc"""
+"""Stochastic-gradient MCMC for big data: SGLD, pSGLD, SGHMC and cyclical schedules.
+
+Example:
+    >>> from probflow.inference import sgmcmc
+    >>> kernel = sgmcmc.sghmc(friction=0.1)
+"""
+
+from probflow.inference.sgmcmc import schedules
+from probflow.inference.sgmcmc.gradients import minibatch_logdensity
+from probflow.inference.sgmcmc.kernels import (
+    PSGLDState,
+    SGHMCState,
+    SGLDState,
+    SGMCMCKernel,
+    psgld,
+    sghmc,
+    sgld,
+)
+from probflow.inference.sgmcmc.sample import SGMCMCResult, sample
+
+__all__ = [name for name in dir() if not name.startswith("_")]
