@@ -1,0 +1,247 @@
+"""`vi.fit`: the user-facing driver of variational inference.
+
+Holds the conveniences (seed handling, validation, initialisation, progress bar,
+callbacks) around the compiled chunk loop in `_loop.py`. The steps run as a few
+compiled `lax.scan` chunks (at most `num_chunks`); the host only wakes between chunks
+to update the bar and run callbacks, and the next chunk is already dispatched while it
+does, so the device never waits for Python.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from jax.flatten_util import ravel_pytree
+
+from probflow._seed import as_key
+from probflow.inference.target import Target
+from probflow.inference.vi._loop import FitCarry, run_chunk, run_map
+from probflow.inference.vi.callbacks import FitInfo, TerminateOnNaN
+from probflow.inference.vi.families import resolve_family
+from probflow.inference.vi.result import VIResult
+
+__all__ = ["fit"]
+
+
+@functools.cache
+def _adam(learning_rate: float):
+    # One instance per rate: optax transformations hash by identity, so a fresh
+    # `optax.adam` per call would recompile the loop on every fit.
+    return optax.adam(learning_rate)
+
+
+def fit(
+    target,
+    family="meanfield",
+    *,
+    optimizer=None,
+    num_steps: int = 10_000,
+    num_particles: int = 1,
+    seed=0,
+    callbacks=(),
+    progress_bar: bool = True,
+    init=None,
+    stl: bool = False,
+    analytic_entropy: bool | None = None,
+    num_chunks: int = 100,
+    map_steps: int = 1000,
+    map_learning_rate: float = 0.05,
+) -> VIResult:
+    """Fits a variational approximation to `target` by maximising the ELBO.
+
+    Works on the flat unconstrained vector of the target; the guide is mapped back to
+    constrained space by the target's bijectors (see `VIResult.posterior`).
+
+    Args:
+        target: a `Target` (e.g. a conditioned `JointDistributionNamed`), or a plain
+            log-density function of a pytree, in which case `init` must be an example
+            position (also the guide's starting centre).
+        family: ``"meanfield" | "fullrank" | "lowrank" | "flow"`` or a `Family`.
+        optimizer: an optax transformation (schedules welcome); default
+            ``adam(1e-2)``. Reuse the same object to reuse the compiled loop.
+        num_steps: number of optimisation steps.
+        num_particles: Monte-Carlo draws per ELBO estimate.
+        seed: int or `jax.random` key; same seed, same result, bit for bit.
+        callbacks: callables run between chunks (protocol in `vi.callbacks`);
+            `TerminateOnNaN` is always active.
+        progress_bar: show a tqdm bar.
+        init: where the guide starts (its centre, unconstrained): None draws
+            uniform(-2, 2) (Stan's rule, via `target.init`), ``"map"`` first runs
+            `map_steps` Adam steps on the unconstrained log density from there, a
+            pytree of unconstrained values starts exactly there.
+        stl: sticking-the-landing gradient (Roeder et al. 2017).
+        analytic_entropy: use the family's closed-form entropy; None means "when the
+            family has one and `stl` is off".
+        num_chunks: at most this many compiled chunks (callbacks / bar updates).
+        map_steps: steps of the ``init="map"`` optimisation.
+        map_learning_rate: Adam learning rate of the ``init="map"`` optimisation.
+
+    Returns:
+        A `VIResult`.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> from probflow.inference import vi
+        >>> result = vi.fit(lambda x: -0.5 * jnp.sum((x - 3.0) ** 2), init=jnp.zeros(2),
+        ...                 num_steps=2000, progress_bar=False)
+        >>> [round(float(m)) for m in result.params["loc"]]
+        [3, 3]
+    """
+    target, init = _as_target(target, init)
+    family = resolve_family(family)
+    optimizer = _adam(1e-2) if optimizer is None else optimizer
+    if not (hasattr(optimizer, "init") and hasattr(optimizer, "update")):
+        raise TypeError(
+            f"`optimizer` must be an optax GradientTransformation; got {type(optimizer).__name__}"
+        )
+    num_steps = _positive_int("num_steps", num_steps)
+    num_particles = _positive_int("num_particles", num_particles)
+    num_chunks = _positive_int("num_chunks", num_chunks)
+    analytic_entropy = _resolve_entropy(family, stl, analytic_entropy)
+    callbacks = _as_callbacks(callbacks)
+
+    key_init, key_family, key_steps = jax.random.split(as_key(seed), 3)
+    loc = _initial_loc(target, init, key_init, map_steps, map_learning_rate)
+    params = family.init(key_family, loc)
+    carry = FitCarry(params, optimizer.init(params), jnp.int32(0), jnp.int32(-1))
+    step_keys = jax.random.split(key_steps, num_steps)
+
+    settings = dict(
+        family=family,
+        optimizer=optimizer,
+        num_particles=num_particles,
+        stl=stl,
+        analytic_entropy=analytic_entropy,
+    )
+    chunk_size = math.ceil(num_steps / num_chunks)
+    bounds = [(s, min(s + chunk_size, num_steps)) for s in range(0, num_steps, chunk_size)]
+    losses, stop_reason = [], "num_steps reached"
+    bar = _progress(num_steps, progress_bar)
+    # Pipelined: chunk i+1 is dispatched before chunk i's losses reach the host. When
+    # a callback stops the fit after chunk i, chunk i+1's result is simply dropped.
+    pending = run_chunk(target, carry, step_keys[bounds[0][0] : bounds[0][1]], **settings)
+    for i, (start, stop) in enumerate(bounds):
+        carry, chunk_losses = pending
+        if i + 1 < len(bounds):
+            nxt = bounds[i + 1]
+            pending = run_chunk(target, carry, step_keys[nxt[0] : nxt[1]], **settings)
+        losses.append(np.asarray(chunk_losses))
+        nonfinite_step = int(carry.nonfinite_step)
+        if nonfinite_step >= 0:
+            # Keep the losses up to and including the first bad step.
+            losses[-1] = losses[-1][: nonfinite_step - start + 1]
+        all_losses = np.concatenate(losses)
+        if bar is not None:
+            bar.update(stop - start)
+            bar.set_postfix(loss=f"{float(np.mean(losses[-1])):.4g}")
+        info = FitInfo(
+            step=stop if nonfinite_step < 0 else nonfinite_step + 1,
+            num_steps=num_steps,
+            losses=all_losses,
+            params=carry.params,
+            nonfinite_step=None if nonfinite_step < 0 else nonfinite_step,
+        )
+        reason = _run_callbacks(callbacks, info)
+        if reason is not None:
+            stop_reason = reason
+            break
+    if bar is not None:
+        bar.close()
+    return VIResult(target, family, carry.params, np.concatenate(losses), stop_reason)
+
+
+# -- helpers ------------------------------------------------------------------------------
+def _as_target(target, init):
+    if isinstance(target, Target) or (
+        hasattr(target, "logdensity") and hasattr(target, "constrain")
+    ):
+        return target, init
+    if callable(target):
+        if init is None or isinstance(init, str):
+            raise ValueError(
+                "`init` must be an example position (a pytree of arrays) when `target` is a "
+                f"plain log-density function; got {init!r}"
+            )
+        return Target.from_logdensity(target, init), init
+    raise TypeError(
+        "`target` must be a Target, a conditioned JointDistributionNamed or a log-density "
+        f"function; got {type(target).__name__}"
+    )
+
+
+def _positive_int(name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"`{name}` must be an int >= 1; got {value!r}")
+    return int(value)
+
+
+def _resolve_entropy(family, stl, analytic_entropy):
+    if analytic_entropy is None:
+        if stl:
+            return False
+        probe = jax.eval_shape(
+            lambda: family.entropy(family.init(jax.random.key(0), jnp.zeros(2)))
+        )
+        return probe is not None
+    if analytic_entropy and stl:
+        raise ValueError("`stl=True` and `analytic_entropy=True` exclude each other; pick one")
+    return bool(analytic_entropy)
+
+
+def _as_callbacks(callbacks):
+    if callable(callbacks):
+        callbacks = (callbacks,)
+    callbacks = tuple(callbacks)
+    for cb in callbacks:
+        if not callable(cb):
+            raise TypeError(f"each of `callbacks` must be callable; got {type(cb).__name__}")
+    if not any(isinstance(cb, TerminateOnNaN) for cb in callbacks):
+        callbacks = (TerminateOnNaN(),) + callbacks
+    return callbacks
+
+
+def _run_callbacks(callbacks, info):
+    """Returns the stop reason of the first callback that stops, or None."""
+    for cb in callbacks:
+        try:
+            stop = cb(info)
+        except StopIteration as exc:
+            return str(exc) or getattr(cb, "reason", repr(cb))
+        if stop:
+            return getattr(cb, "reason", repr(cb))
+    return None
+
+
+def _initial_loc(target, init, key, map_steps, map_learning_rate):
+    example_flat, _ = ravel_pytree(target.example)
+    if init is None or (isinstance(init, str) and init == "map"):
+        loc, _ = ravel_pytree(target.init(key))
+        if init == "map":
+            steps = _positive_int("map_steps", map_steps)
+            loc = run_map(target, loc, num_steps=steps, optimizer=_adam(float(map_learning_rate)))
+        return loc
+    if isinstance(init, str):
+        raise ValueError(f"`init` must be None, 'map' or a pytree of positions; got {init!r}")
+    init = jax.tree_util.tree_map(jnp.asarray, init)
+    want = jax.tree_util.tree_structure(target.example)
+    got = jax.tree_util.tree_structure(init)
+    loc, _ = ravel_pytree(init)
+    if got != want or loc.shape != example_flat.shape:
+        raise ValueError(
+            f"`init` must have the target's structure {want} ({example_flat.size} values); "
+            f"got {got} ({loc.size} values)"
+        )
+    return loc.astype(example_flat.dtype)
+
+
+def _progress(total, enabled):
+    if not enabled:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc="vi.fit", unit="step")
