@@ -7,6 +7,8 @@ Example:
 from probflow.inference.target import Target
 
 # -- MCMC (sample, MCMCResult, kernels) -------------------------------------------------
+from probflow.inference import mcmc
+from probflow.inference.mcmc import MCMCResult, sample
 
 # -- variational inference -------------------------------------------------------------
 from probflow.inference import vi

@@ -1,0 +1,71 @@
+"""A tqdm progress bar fed from inside a compiled loop, a bounded number of times.
+
+The compiled loop calls `report` every iteration; it reaches the host only every
+``total // num_updates`` iterations (an ordered `jax.debug.callback` inside a
+`lax.cond` on the unbatched loop counter), so a run makes about `num_updates` host
+calls whatever its length.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import jax
+
+__all__ = ["progress_bar", "report", "callback_count"]
+
+_active = None
+_calls = 0
+
+
+def _update(amount):
+    global _calls
+    _calls += 1
+    if _active is not None:
+        _active.update(int(amount))
+
+
+def callback_count() -> int:
+    """How many host progress callbacks have run in this process (for tests)."""
+    return _calls
+
+
+def report(iteration, total: int, *, num_updates: int = 20):
+    """Inside a jitted loop: advance the active bar every ``total // num_updates`` steps.
+
+    Args:
+        iteration: the loop counter (traced, unbatched).
+        total: the static number of iterations of the loop.
+        num_updates: about how many host calls the loop makes.
+    """
+    every = max(1, total // num_updates)
+    jax.lax.cond(
+        (iteration + 1) % every == 0,
+        lambda: jax.debug.callback(_update, every, ordered=True),
+        lambda: None,
+    )
+
+
+@contextlib.contextmanager
+def progress_bar(total: int, description: str, enabled: bool):
+    """Shows a tqdm bar of `total` steps while the block runs (a no-op if not enabled).
+
+    Example:
+        >>> with progress_bar(10, "sampling", enabled=False):
+        ...     pass
+    """
+    global _active
+    if not enabled:
+        yield
+        return
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=total, desc=description, leave=True)
+    _active = bar
+    try:
+        yield
+    finally:
+        _active = None
+        bar.n = total
+        bar.refresh()
+        bar.close()

@@ -1,0 +1,301 @@
+"""`sample()`: the user-facing MCMC driver.
+
+Validates the options, finds finite starting points, runs warmup and sampling as one
+compiled program (cached at module level: a second call with the same target
+functions, shapes and settings does not recompile, even with new data), and wraps the
+draws in an `MCMCResult`.
+"""
+
+from __future__ import annotations
+
+import functools
+import warnings
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.flatten_util import ravel_pytree
+
+from probflow._seed import as_key
+from probflow.inference.mcmc import progress
+from probflow.inference.mcmc._program import flat_logdensity, run_chains
+from probflow.inference.mcmc.diagnostics import convergence_warnings
+from probflow.inference.mcmc.hmc import HMC
+from probflow.inference.mcmc.nuts import NUTS
+from probflow.inference.mcmc.result import MCMCResult
+from probflow.inference.target import Target
+
+__all__ = ["sample"]
+
+_CHAIN_METHODS = ("vectorized", "parallel", "sequential")
+_NUM_INIT_TRIES = 100
+
+
+def sample(target, init=None, *, kernel="nuts", num_warmup: int = 1000, num_samples: int = 1000,
+           num_chains: int = 4, chain_method: str = "vectorized", target_accept: float = 0.8,
+           max_tree_depth: int = 10, dense_mass: bool = False, seed=0,
+           progress_bar: bool = True, check_convergence: bool = True) -> MCMCResult:
+    """Draws posterior samples with NUTS (default) or HMC after Stan's windowed warmup.
+
+    Args:
+        target: a `Target`, a conditioned joint distribution (which is a `Target`),
+            anything with a ``condition()`` method returning one, or a plain
+            log-density function of a pytree (then `init` is required: it gives the
+            structure, and chains start at ``init + uniform(-2, 2)``).
+        init: optional starting values in constrained space (the space of
+            ``result.samples``): one position for all chains, or leaves with a leading
+            ``num_chains`` axis. Default: ``target.init(key)`` (uniform(-2, 2)
+            unconstrained), retried up to 100 times until log density and gradient
+            are finite.
+        kernel: ``"nuts"``, ``"hmc"`` or a kernel object (`NUTS`, `HMC`, or your own
+            with ``init``/``step``).
+        num_warmup: adaptation iterations (Stan's windows; discarded).
+        num_samples: draws kept per chain.
+        num_chains: number of chains.
+        chain_method: ``"vectorized"`` (vmap), ``"parallel"`` (one chain per device;
+            falls back to vectorized with a warning when devices are too few) or
+            ``"sequential"``.
+        target_accept: the acceptance statistic dual averaging aims for.
+        max_tree_depth: NUTS tree depth limit (used when `kernel` is ``"nuts"``).
+        dense_mass: adapt a dense (instead of diagonal) inverse mass matrix.
+        seed: int or `jax.random` key; the same seed gives bit-identical results.
+        progress_bar: show a tqdm bar (updated ~20 times from inside the compiled loop).
+        check_convergence: warn on divergences, R-hat > 1.01 or bulk ESS < 100/chain.
+
+    Returns:
+        An `MCMCResult`.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> from probflow.inference import sample
+        >>> result = sample(lambda p: -0.5 * jnp.sum(p["x"] ** 2), {"x": jnp.zeros(2)},
+        ...                 num_warmup=100, num_samples=100, num_chains=2,
+        ...                 progress_bar=False, check_convergence=False)
+        >>> result.samples["x"].shape
+        (2, 100, 2)
+    """
+    target, init = _as_target(target, init)
+    kernel = _as_kernel(kernel, max_tree_depth)
+    _check_int("num_warmup", num_warmup, 0)
+    _check_int("num_samples", num_samples, 1)
+    _check_int("num_chains", num_chains, 1)
+    if chain_method not in _CHAIN_METHODS:
+        raise ValueError(f"`chain_method` must be one of {_CHAIN_METHODS}; got {chain_method!r}")
+    if not 0.0 < float(target_accept) < 1.0:
+        raise ValueError(f"`target_accept` must lie in (0, 1); got {target_accept!r}")
+    if chain_method == "parallel" and jax.device_count() < num_chains:
+        warnings.warn(
+            f"chain_method='parallel' needs one device per chain ({num_chains}) but only "
+            f"{jax.device_count()} are available; running the chains vectorized instead.",
+            UserWarning, stacklevel=2,
+        )
+        chain_method = "vectorized"
+
+    key = as_key(seed)
+    key_init, key_run = jax.random.split(key)
+    positions = _initial_positions(target, init, key_init, num_chains)
+    chain_keys = jax.random.split(key_run, num_chains)
+    settings = dict(kernel=kernel, num_warmup=int(num_warmup), num_samples=int(num_samples),
+                    dense_mass=bool(dense_mass))
+    total = num_chains * (num_warmup + num_samples) if chain_method == "sequential" else (
+        num_warmup + num_samples
+    )
+    dtype = positions.dtype
+    with progress.progress_bar(total, "sampling", progress_bar):
+        outputs = _RUNNERS[chain_method](
+            target, chain_keys, positions, jnp.asarray(target_accept, dtype),
+            report_progress=bool(progress_bar), **settings,
+        )
+        outputs = jax.block_until_ready(outputs)
+    result = MCMCResult.from_run(target, *outputs)
+    if check_convergence:
+        convergence_warnings(result.samples, result.stats["diverging"])
+    return result
+
+
+# -- the compiled runners, one per chain method, cached by jit on the static settings ----
+_STATIC = ("kernel", "num_warmup", "num_samples", "dense_mass", "report_progress")
+
+
+@functools.partial(jax.jit, static_argnames=_STATIC)
+def _run_vectorized(target, chain_keys, positions, target_accept, **settings):
+    return run_chains(target, chain_keys, positions, target_accept, **settings)
+
+
+@functools.partial(jax.jit, static_argnames=_STATIC)
+def _run_sequential(target, chain_keys, positions, target_accept, **settings):
+    def one(args):
+        chain_key, position = args
+        out = run_chains(target, chain_key[None], position[None], target_accept, **settings)
+        return jax.tree_util.tree_map(lambda a: a[0], out)
+
+    return jax.lax.map(one, (chain_keys, positions))
+
+
+def _run_parallel(target, chain_keys, positions, target_accept, **settings):
+    num_chains = positions.shape[0]
+    return _parallel_program(num_chains, **settings)(target, chain_keys, positions,
+                                                      target_accept)
+
+
+@functools.lru_cache(maxsize=32)
+def _parallel_program(num_chains, **settings):
+    from jax.sharding import Mesh, PartitionSpec
+
+    mesh = Mesh(np.array(jax.devices()[:num_chains]), ("chain",))
+    settings = dict(settings, report_progress=False)  # host callbacks stay on one device
+    chains, replicated = PartitionSpec("chain"), PartitionSpec()
+
+    def per_device(target, chain_keys, positions, target_accept):
+        return run_chains(target, chain_keys, positions, target_accept, **settings)
+
+    mapped = jax.shard_map(
+        per_device, mesh=mesh, in_specs=(replicated, chains, chains, replicated),
+        out_specs=chains, check_vma=False,
+    )
+    return jax.jit(mapped)
+
+
+_RUNNERS = {
+    "vectorized": _run_vectorized,
+    "sequential": _run_sequential,
+    "parallel": _run_parallel,
+}
+
+
+# -- argument handling ------------------------------------------------------------------
+def _as_target(target, init):
+    if isinstance(target, Target):
+        return target, init
+    if hasattr(target, "condition") and callable(target.condition):
+        conditioned = target.condition()
+        if isinstance(conditioned, Target):
+            return conditioned, init
+    if callable(target):
+        if init is None:
+            raise ValueError(
+                "`init` is required when `target` is a plain log-density function: pass an "
+                "example position pytree (e.g. {'x': jnp.zeros(3)}); got init=None"
+            )
+        return Target.from_logdensity(target, init), None
+    raise TypeError(
+        "`target` must be a Target, a conditioned joint distribution or a log-density "
+        f"function; got {type(target).__name__}"
+    )
+
+
+def _as_kernel(kernel, max_tree_depth):
+    if isinstance(kernel, str):
+        if kernel == "nuts":
+            return NUTS(max_tree_depth=max_tree_depth)
+        if kernel == "hmc":
+            return HMC()
+        raise ValueError(f"`kernel` must be 'nuts', 'hmc' or a kernel object; got {kernel!r}")
+    if not (hasattr(kernel, "init") and hasattr(kernel, "step")):
+        raise TypeError(
+            "`kernel` must be 'nuts', 'hmc' or an object with init() and step(); "
+            f"got {type(kernel).__name__}"
+        )
+    return kernel
+
+
+def _check_int(name, value, minimum):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"`{name}` must be an int >= {minimum}; got {value!r}")
+    if value < minimum:
+        raise ValueError(f"`{name}` must be an int >= {minimum}; got {value}")
+
+
+@functools.partial(jax.jit, static_argnames=("num_chains", "num_tries"))
+def _draw_candidates(target, key, num_chains, num_tries):
+    logdensity, _ = flat_logdensity(target)
+    keys = jax.random.split(key, num_chains * num_tries)
+    flat = jax.vmap(lambda k: ravel_pytree(target.init(k))[0])(keys)
+    flat = flat.reshape(num_chains, num_tries, -1)
+    return flat, _finite(logdensity, flat)
+
+
+@jax.jit
+def _check_positions(target, flat):
+    logdensity, _ = flat_logdensity(target)
+    return _finite(logdensity, flat[:, None])[:, 0]
+
+
+def _finite(logdensity, flat):
+    value, grad = jax.vmap(jax.vmap(jax.value_and_grad(logdensity)))(flat)
+    return jnp.isfinite(value) & jnp.all(jnp.isfinite(grad), axis=-1)
+
+
+def _initial_positions(target, init, key, num_chains):
+    """Flat starting points [C, d]: given (checked) or drawn with retries."""
+    if init is not None:
+        flat = _flatten_init(target, init, num_chains)
+        finite = np.asarray(_check_positions(target, flat))
+        if not finite.all():
+            raise ValueError(
+                "the log density or its gradient is not finite at the given `init` for "
+                f"chain(s) {np.flatnonzero(~finite).tolist()}; {_explain(target, flat[~finite][0])}"
+            )
+        return flat
+    flat, finite = _draw_candidates(target, key, num_chains, _NUM_INIT_TRIES)
+    finite = np.asarray(finite)
+    found = finite.any(axis=1)
+    if not found.all():
+        raise ValueError(
+            f"no finite starting point found in {_NUM_INIT_TRIES} uniform(-2, 2) draws "
+            f"(unconstrained) for chain(s) {np.flatnonzero(~found).tolist()}; "
+            f"{_explain(target, flat[int(np.flatnonzero(~found)[0]), 0])}. Pass `init=`."
+        )
+    first = finite.argmax(axis=1)
+    return flat[np.arange(num_chains), first]
+
+
+def _flatten_init(target, init, num_chains):
+    example = target.example
+    try:
+        unconstrained = target.unconstrain(jax.tree_util.tree_map(jnp.asarray, init))
+        leaves, treedef = jax.tree_util.tree_flatten(unconstrained)
+        example_leaves, example_treedef = jax.tree_util.tree_flatten(example)
+        if treedef != example_treedef:
+            raise ValueError(f"structure {treedef} differs from the target's {example_treedef}")
+    except (ValueError, TypeError) as error:
+        raise ValueError(
+            f"`init` must match the target's parameters {_names(target)}; {error}"
+        ) from None
+    per_chain = []
+    for leaf, ref, name in zip(leaves, example_leaves, _leaf_names(target)):
+        leaf = jnp.asarray(leaf, ref.dtype)
+        if leaf.shape == ref.shape:
+            leaf = jnp.broadcast_to(leaf, (num_chains,) + ref.shape)
+        elif leaf.shape != (num_chains,) + ref.shape:
+            raise ValueError(
+                f"`init` for {name!r} must have shape {ref.shape} or {(num_chains,) + ref.shape} "
+                f"(unconstrained); got {leaf.shape}"
+            )
+        per_chain.append(leaf)
+    tree = jax.tree_util.tree_unflatten(example_treedef, per_chain)
+    return jax.vmap(lambda z: ravel_pytree(z)[0])(tree)
+
+
+def _leaf_names(target):
+    paths, _ = jax.tree_util.tree_flatten_with_path(target.example)
+    return [jax.tree_util.keystr(path) or "position" for path, _ in paths]
+
+
+def _names(target):
+    return _leaf_names(target)
+
+
+def _explain(target, flat):
+    """Names the parameters whose gradient is not finite at `flat` (host-side, eager)."""
+    logdensity, unravel = flat_logdensity(target)
+    value, grad = jax.value_and_grad(logdensity)(jnp.asarray(flat))
+    names = _leaf_names(target)
+    bad = [
+        name for name, g in zip(names, jax.tree_util.tree_leaves(unravel(grad)))
+        if not bool(jnp.all(jnp.isfinite(g)))
+    ]
+    detail = f"log density there = {float(value)}"
+    if bad:
+        return f"{detail}; non-finite gradient for parameter(s) {bad}"
+    return f"{detail}; parameters: {names}"
