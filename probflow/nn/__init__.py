@@ -9,6 +9,7 @@ from probflow.nn import layers
 from probflow.nn.layers import *  # noqa: F403  (every public layer, listed in layers.__all__)
 
 # -- models, training, likelihoods, callbacks, saving ----------------------------------
+# isort: split
 from probflow.nn import callbacks, likelihoods, metrics
 from probflow.nn.functional import Input
 from probflow.nn.model import Model

@@ -1,0 +1,408 @@
+"""`Model`: a graph of layers with Keras's compile / fit / evaluate / predict shell.
+
+The model object is the stateful shell. Inside, everything is pure: `forward` runs the
+layer graph on ``(params, layer_state, inputs)``; training lives in
+`probflow.nn.training` (one jitted ``train_step(state, batch) -> (state, logs)``, an
+epoch as one `lax.scan`); what training changes is one `TrainState` pytree
+(`model.train_state`), so checkpoints save and restore it exactly.
+"""
+
+from __future__ import annotations
+
+import jax
+import numpy as np
+
+from probflow.nn.functional import SymbolicTensor, topological_nodes
+
+__all__ = ["Model"]
+
+
+def _as_tensor_list(tensors, argname):
+    single = isinstance(tensors, SymbolicTensor)
+    items = [tensors] if single else list(tensors) if isinstance(tensors, (list, tuple)) else None
+    if not items or not all(isinstance(t, SymbolicTensor) for t in items):
+        raise TypeError(f"`{argname}` must be a SymbolicTensor (from nn.Input or a layer call) "
+                        f"or a list of them; got {type(tensors).__name__}")
+    return items, single
+
+
+class Model:
+    """A functional model: the layer graph from `inputs` to `outputs`.
+
+    Args:
+        inputs: an `nn.Input` tensor or a list of them.
+        outputs: a symbolic tensor (a layer call's result) or a list of them.
+        name: display name.
+
+    Calling one layer object on two tensors shares its params (one entry in
+    `model.params`). Several outputs need one likelihood each in `compile`.
+
+    Example:
+        >>> import numpy as np
+        >>> from probflow import nn
+        >>> x = nn.Input((3,))
+        >>> model = nn.Model(x, nn.Dense(1)(nn.Dense(8, activation="relu")(x)))
+        >>> model.compile(optimizer="adam", likelihood="normal")
+        >>> data_x = np.random.default_rng(0).normal(size=(64, 3)).astype("float32")
+        >>> history = model.fit(data_x, data_x.sum(1), epochs=2, verbose=0)
+        >>> model.predict(data_x[:5], num_samples=4).shape
+        (5, 1)
+    """
+
+    def __init__(self, inputs, outputs, *, name=None):
+        self.name = name or type(self).__name__.lower()
+        self._init_shell()
+        self._set_graph(inputs, outputs)
+
+    def _init_shell(self):
+        self._graph_ready = False
+        self.built = False
+        self.compiled = False
+        self.stop_training = False
+        self.history = None
+        self.initial_epoch = 0
+        self.train_state = None
+        self._fitted_method = None
+        self._heads = None
+        self._metrics = ()
+        self._optimizer = None
+        self._programs = {}
+        self._carried_weights = None
+        self._mean_weights = False
+
+    # -- graph ---------------------------------------------------------------------------
+    def _set_graph(self, inputs, outputs):
+        self._inputs, self._single_input = _as_tensor_list(inputs, "inputs")
+        self._outputs, self._single_output = _as_tensor_list(outputs, "outputs")
+        self._nodes = topological_nodes(self._inputs, self._outputs)
+        layers, names = [], {}
+        first_shape = {}
+        for node in self._nodes:
+            layer = node.layer
+            if id(layer) in names:
+                if node.input_shape != first_shape[id(layer)]:
+                    raise ValueError(
+                        f"layer {names[id(layer)]!r} is reused on inputs of shape "
+                        f"{node.input_shape} but was first called on {first_shape[id(layer)]}; "
+                        "a shared layer needs the same input shape"
+                    )
+                continue
+            name = getattr(layer, "name", None) or type(layer).__name__.lower()
+            if name in names.values():
+                raise ValueError(f"two different layers are named {name!r}; layer names in a "
+                                 "model must be unique (pass name=...)")
+            names[id(layer)] = name
+            first_shape[id(layer)] = node.input_shape
+            layers.append(layer)
+        self._layers = layers
+        self._layer_names = names
+        self._layer_input_shapes = first_shape
+        self._graph_ready = True
+
+    @property
+    def layers(self) -> list:
+        """The distinct layers, in execution order."""
+        return list(self._layers)
+
+    def layer_name(self, layer) -> str:
+        """The key of `layer` in ``model.params["layers"]``."""
+        return self._layer_names[id(layer)]
+
+    @property
+    def input_shapes(self) -> list:
+        """Per-example shapes of the inputs."""
+        return [t.shape for t in self._inputs]
+
+    @property
+    def output_shapes(self) -> list:
+        """Per-example shapes of the outputs."""
+        return [t.shape for t in self._outputs]
+
+    @property
+    def input_shape(self):
+        """Per-example input shape (a list for several inputs)."""
+        shapes = self.input_shapes
+        return shapes[0] if self._single_input else shapes
+
+    @property
+    def output_shape(self):
+        """Per-example output shape (a list for several outputs)."""
+        shapes = self.output_shapes
+        return shapes[0] if self._single_output else shapes
+
+    def _ensure_graph(self, input_shapes):
+        """Hook for models that learn their input shape from data (Sequential)."""
+        del input_shapes
+
+    # -- pure functions ------------------------------------------------------------------
+    def init(self, key):
+        """Initialises every layer once: returns ``(layer_params, layer_state)`` dicts.
+
+        Args:
+            key: a `jax.random` key (folded with each layer's index).
+        """
+        params, state = {}, {}
+        for i, layer in enumerate(self._layers):
+            name = self._layer_names[id(layer)]
+            params[name], state[name] = layer.init(
+                jax.random.fold_in(key, i), self._layer_input_shapes[id(layer)]
+            )
+        return params, state
+
+    def forward(self, layer_params, layer_state, inputs, *, key=None, training=False,
+                mean_weights=False):
+        """Runs the graph on a batch (pure; jit/vmap/grad friendly).
+
+        Args:
+            layer_params: ``{layer name: params}``.
+            layer_state: ``{layer name: state}``.
+            inputs: list of input arrays (leading batch axis), one per model input.
+            key: a `jax.random` key for stochastic layers (folded with each call's index).
+            training: training-mode behaviour for Dropout / BatchNormalization.
+            mean_weights: run Bayesian layers at their posterior-mean weights
+                (`apply_with_weights(mean_weights(params))`; used by MAP).
+
+        Returns:
+            ``(outputs, new_layer_state)`` with `outputs` a list, one per model output.
+        """
+        values = {id(t): x for t, x in zip(self._inputs, inputs)}
+        new_state = dict(layer_state)
+        for i, node in enumerate(self._nodes):
+            layer = node.layer
+            name = self._layer_names[id(layer)]
+            args = [values[id(t)] for t in node.input_tensors]
+            layer_input = args if isinstance(node.inputs, list) else args[0]
+            node_key = None if key is None else jax.random.fold_in(key, i)
+            params = layer_params[name]
+            if mean_weights:
+                y, new_state[name] = layer.apply_with_weights(
+                    layer.mean_weights(params), new_state[name], layer_input,
+                    key=node_key, training=training,
+                )
+            else:
+                y, new_state[name] = layer.apply(
+                    params, new_state[name], layer_input, key=node_key, training=training
+                )
+            values[id(node.output)] = y
+        return [values[id(t)] for t in self._outputs], new_state
+
+    def kl(self, layer_params, key):
+        """Sum over layers of KL(posterior || prior) (each shared layer once)."""
+        total = 0.0
+        for i, layer in enumerate(self._layers):
+            total = total + layer.kl(layer_params[self._layer_names[id(layer)]],
+                                     jax.random.fold_in(key, i))
+        return total
+
+    def log_prior_at_mean(self, layer_params):
+        """Sum over layers of the weight prior's log density at the posterior-mean weights."""
+        total = 0.0
+        for layer in self._layers:
+            params = layer_params[self._layer_names[id(layer)]]
+            total = total + layer.log_prior(layer.mean_weights(params))
+        return total
+
+    # -- compile ---------------------------------------------------------------------------
+    def compile(self, optimizer="adam", likelihood="normal", metrics=None, *,
+                learning_rate=None, kl_weight=1.0):
+        """Chooses the optimizer, the likelihood head(s) and the metrics.
+
+        Args:
+            optimizer: ``"adam"`` (and other names), a learning rate, an optax schedule,
+                or an optax `GradientTransformation`.
+            likelihood: ``"normal"``, ``"studentt"``, ``"bernoulli"``, ``"categorical"``,
+                ``"poisson"``, a `probflow.nn.likelihoods.Likelihood`, a callable
+                ``fn(outputs) -> Distribution``; a list of these for several outputs.
+            metrics: names from `probflow.nn.metrics.get_metric` (``"accuracy"``,
+                ``"rmse"``, ``"nll"``, ``"brier"``, ``"ece"``, ``"coverage"``, ...).
+            learning_rate: learning rate (float or schedule) of a named optimizer.
+            kl_weight: initial KL weight beta of the VI loss (a KLAnnealing callback
+                changes ``model.kl_weight`` between epochs without recompiling).
+        """
+        from probflow.nn.likelihoods import get_likelihood
+        from probflow.nn.metrics import get_metric
+        from probflow.nn.training.state import make_optimizer
+
+        n_out = len(self._outputs) if self._graph_ready else 1
+        specs = list(likelihood) if isinstance(likelihood, (list, tuple)) else [likelihood]
+        if len(specs) == 1 and n_out > 1:
+            specs = specs * n_out
+        if len(specs) != n_out:
+            raise ValueError(f"`likelihood` must give one likelihood per output ({n_out}); "
+                             f"got {len(specs)}")
+        # A fresh head per output: heads are configured from shapes at fit time.
+        heads = []
+        for spec in specs:
+            head = get_likelihood(spec)
+            heads.append(head)
+        if len({id(h) for h in heads}) != len(heads):
+            raise ValueError("`likelihood` objects must be distinct for different outputs")
+        names = [get_metric(m) for m in (metrics or [])]
+        if not any(m.name == "nll" for m in names):
+            names = [get_metric("nll")] + names
+        self._optimizer = make_optimizer(optimizer, learning_rate)
+        self._heads = heads
+        self._metrics = tuple(names)
+        self._kl_weight_init = float(kl_weight)
+        self._programs = {}
+        self.compiled = True
+        if self.train_state is not None:
+            # Keep the layer weights, restart optimizer and heads (re-compiling in Keras).
+            self._carried_weights = (self.train_state.params["layers"],
+                                     self.train_state.layer_state)
+            self.train_state = None
+
+    # -- training / inference (implemented in probflow.nn.training) ---------------------
+    def fit(self, x, y, epochs=1, batch_size=32, validation_data=None, validation_split=0.0,
+            shuffle=True, callbacks=None, method="vi", seed=0, verbose=1, *,
+            initial_epoch=0, validation_samples=10):
+        """Fits the network; returns a `History` (``history.history["loss"]``, ...).
+
+        Args:
+            x: input array ``(n, ...)`` (a list of arrays for several inputs).
+            y: targets ``(n, ...)`` (a list for several outputs); integer labels or
+                one-hot rows for "categorical".
+            epochs: number of passes over the data (the last epoch index + 1).
+            batch_size: examples per step; the last partial batch is masked so every
+                example counts exactly once per epoch.
+            validation_data: ``(x_val, y_val)`` evaluated after each epoch (``val_*`` logs).
+            validation_split: fraction of the (unshuffled) data held out from the end.
+            shuffle: reshuffle each epoch (a permutation inside the compiled epoch).
+            callbacks: list of `probflow.nn.callbacks.Callback`.
+            method: ``"vi"`` (Bayes by backprop: per-example NLL + KL / n) or ``"map"``
+                (NLL + (-log prior) / n at posterior-mean weights); ``"nuts"``, ``"hmc"``,
+                ``"sgld"``, ``"sghmc"``, ``"ensemble"`` are planned.
+            seed: int or key: initialisation (first fit), shuffling and weight noise.
+            verbose: 0 silent, 1 progress bar, 2 one line per epoch.
+            initial_epoch: epoch to start from (resume).
+            validation_samples: posterior samples per validation example.
+
+        Returns:
+            The `History` callback.
+        """
+        from probflow.nn.training.fitters import get_fitter
+
+        fitter = get_fitter(method)
+        return fitter.fit(
+            self, x, y, epochs=epochs, batch_size=batch_size, validation_data=validation_data,
+            validation_split=validation_split, shuffle=shuffle, callbacks=callbacks, seed=seed,
+            verbose=verbose, initial_epoch=initial_epoch, validation_samples=validation_samples,
+        )
+
+    def evaluate(self, x, y, *, num_samples=10, batch_size=256, seed=0):
+        """Loss and metrics on `(x, y)` under the posterior predictive.
+
+        ``loss`` is the per-example expected NLL plus KL / n_train (the training
+        objective); ``nll`` and the other metrics use the predictive mixture of
+        `num_samples` posterior draws.
+
+        Returns:
+            dict name -> Python float.
+        """
+        from probflow.nn.training.predict import evaluate
+
+        return evaluate(self, x, y, num_samples=num_samples, batch_size=batch_size, seed=seed)
+
+    def predict(self, x, num_samples=100, seed=0, *, batch_size=256):
+        """Posterior predictive mean (class probabilities for categorical/bernoulli).
+
+        Same seed (and batch size), same answer. Works through `x` in batches of
+        `batch_size` to bound memory.
+
+        Returns:
+            array ``(n, ...)`` (a list for several outputs).
+        """
+        from probflow.nn.training.predict import predict
+
+        return predict(self, x, num_samples=num_samples, seed=seed, batch_size=batch_size)
+
+    def predictive(self, x, num_samples=100, seed=0, *, batch_size=256):
+        """Draws from the posterior predictive: array ``(num_samples, n, ...)``."""
+        from probflow.nn.training.predict import predictive
+
+        return predictive(self, x, num_samples=num_samples, seed=seed, batch_size=batch_size)
+
+    def predict_interval(self, x, ci=0.95, num_samples=1000, seed=0, *, batch_size=256):
+        """Central `ci` posterior predictive interval from `num_samples` draws.
+
+        Returns:
+            ``(lower, upper)`` arrays ``(n, ...)`` (lists for several outputs).
+        """
+        from probflow.nn.training.predict import predict_interval
+
+        return predict_interval(self, x, ci=ci, num_samples=num_samples, seed=seed,
+                                batch_size=batch_size)
+
+    # -- state accessors ----------------------------------------------------------------
+    def _require_state(self, what):
+        if self.train_state is None:
+            raise ValueError(f"`{what}` needs a built model: call fit first")
+        return self.train_state
+
+    @property
+    def params(self):
+        """What training changes: ``{"layers": {name: params}, "likelihood": [...]}``."""
+        return self._require_state("params").params
+
+    @params.setter
+    def params(self, value):
+        state = self._require_state("params")
+        self.train_state = state._replace(params=value)
+
+    @property
+    def layer_state(self):
+        """Non-trainable layer state (batch-norm statistics)."""
+        return self._require_state("layer_state").layer_state
+
+    @property
+    def learning_rate(self):
+        """The optimizer's current learning rate (Python float), or None if not injected."""
+        from probflow.nn.training.state import get_learning_rate
+
+        lr = get_learning_rate(self._require_state("learning_rate").opt_state)
+        return None if lr is None else float(lr)
+
+    @learning_rate.setter
+    def learning_rate(self, value):
+        from probflow.nn.training.state import set_learning_rate
+
+        state = self._require_state("learning_rate")
+        self.train_state = state._replace(opt_state=set_learning_rate(state.opt_state, value))
+
+    @property
+    def kl_weight(self) -> float:
+        """The KL weight beta of the VI loss (a traced value: changing it never recompiles)."""
+        return float(self._require_state("kl_weight").kl_weight)
+
+    @kl_weight.setter
+    def kl_weight(self, value):
+        state = self._require_state("kl_weight")
+        self.train_state = state._replace(
+            kl_weight=np.asarray(value, dtype=np.asarray(state.kl_weight).dtype)
+        )
+
+    @property
+    def posterior(self) -> dict:
+        """Weight distributions of the Bayesian layers: ``{layer: {weight: Distribution}}``."""
+        layer_params = self.params["layers"]
+        out = {}
+        for layer in self._layers:
+            if not getattr(layer, "is_bayesian", False):
+                continue
+            name = self._layer_names[id(layer)]
+            family = getattr(layer, "posterior", None)
+            out[name] = {
+                weight: family.distribution(p)
+                for weight, p in layer_params[name].items()
+                if isinstance(p, dict) and family is not None
+            }
+        return out
+
+    def summary(self, *, print_fn=print):
+        """Prints a Keras-like table: layer (type), output shape, params, stochastic."""
+        from probflow.nn.summary import summary_table
+
+        print_fn(summary_table(self))
+
+    def __repr__(self):
+        return f"{type(self).__name__}(name={self.name!r}, layers={len(self._layers) if self._graph_ready else '?'})"

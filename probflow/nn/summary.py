@@ -1,0 +1,79 @@
+"""`Model.summary()`'s Keras-like table: layer (type), output shape, params, stochastic."""
+
+from __future__ import annotations
+
+import math
+
+import jax
+
+__all__ = ["summary_table"]
+
+
+def _size(tree) -> int:
+    return sum(math.prod(getattr(leaf, "shape", ())) for leaf in jax.tree_util.tree_leaves(tree))
+
+
+def _layer_counts(model, layer):
+    name = model.layer_name(layer)
+    shape = model._layer_input_shapes[id(layer)]
+    if model.train_state is not None:
+        trainable = _size(model.train_state.params["layers"][name])
+        stochastic = trainable if getattr(layer, "is_bayesian", False) else 0
+        return trainable, stochastic
+    if hasattr(layer, "count_params"):
+        counts = layer.count_params(shape)
+        stochastic = counts["trainable"] if getattr(layer, "is_bayesian", False) else 0
+        return counts["trainable"], stochastic
+    params, _ = jax.eval_shape(lambda k: layer.init(k, shape), jax.random.key(0))
+    trainable = _size(params)
+    return trainable, trainable if getattr(layer, "is_bayesian", False) else 0
+
+
+def summary_table(model) -> str:
+    """The summary as a string.
+
+    "Params" counts trainable entries (a Bayesian layer's posterior loc and scale);
+    "Stochastic" counts those that parameterise a weight posterior.
+
+    Example:
+        >>> from probflow import nn
+        >>> m = nn.Sequential([nn.Input((3,)), nn.Dense(2, name="out")])
+        >>> print(summary_table(m).splitlines()[4])
+        out (Dense)                  (None, 2)                 8            0
+    """
+    if not model._graph_ready:
+        return (f'Model "{model.name}" is not built yet: call fit or build(input_shape) '
+                "to see its layers")
+    rows = []
+    for node in model._nodes:
+        layer = node.layer
+        rows.append((node, layer))
+    widths = (29, 26, 13, 12)
+    header = ("Layer (type)", "Output Shape", "Param #", "Stochastic")
+    rule = "=" * sum(widths)
+
+    def line(cells):
+        return "".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()
+
+    out = [f'Model: "{model.name}"', rule, line(header), rule]
+    total = stochastic_total = 0
+    seen = set()
+    for node, layer in rows:
+        shape = "(None, " + ", ".join(str(d) for d in node.output.shape) + ")"
+        first = id(layer) not in seen
+        seen.add(id(layer))
+        trainable, stochastic = _layer_counts(model, layer) if first else (0, 0)
+        total += trainable
+        stochastic_total += stochastic
+        label = f"{model.layer_name(layer)} ({type(layer).__name__})"
+        if not first:
+            label += " [shared]"
+        out.append(line((label, shape, trainable, stochastic)))
+    if model.train_state is not None:
+        for i, (head, params) in enumerate(zip(model._heads, model.train_state.params["likelihood"])):
+            n = _size(params)
+            total += n
+            out.append(line((f"likelihood_{i} ({head.name})", "", n, 0)))
+    out += [rule, f"Total params: {total:,}", f"Stochastic params: {stochastic_total:,}",
+            f"Deterministic params: {total - stochastic_total:,}", "_" * sum(widths)]
+    return "\n".join(out)

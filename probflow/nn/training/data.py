@@ -1,0 +1,88 @@
+"""Checking and preparing `fit` / `evaluate` data on the host, before anything compiles.
+
+Every user mistake is caught here with a message naming shapes or values: x/y length
+mismatch, a feature shape the built model cannot take, labels outside the likelihood's
+support (e.g. out of range for "categorical"), NaN or infinity in x or y.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from probflow.nn.utils import as_array_list, check_finite
+
+__all__ = ["prepare_inputs", "prepare_xy", "split_validation"]
+
+
+def _float(array):
+    return array if np.issubdtype(array.dtype, np.floating) else array.astype(np.float32)
+
+
+def prepare_inputs(model, x, argname="x"):
+    """Validates inputs against the model: returns a list of float numpy arrays."""
+    n_inputs = len(model._inputs) if model._graph_ready else 1
+    xs = as_array_list(x, n_inputs, argname)
+    model._ensure_graph([a.shape[1:] for a in xs])
+    lengths = {a.shape[0] for a in xs}
+    if len(lengths) > 1:
+        raise ValueError(f"all arrays in `{argname}` must have the same number of examples; got "
+                         f"shapes {[a.shape for a in xs]}")
+    for i, (array, shape) in enumerate(zip(xs, model.input_shapes)):
+        if array.shape[1:] != tuple(shape):
+            which = f" (input {i})" if n_inputs > 1 else ""
+            raise ValueError(
+                f"`{argname}`{which} must have shape (n, {', '.join(map(str, shape))}) for this "
+                f"model; got {array.shape}"
+            )
+    check_finite(xs, argname)
+    return [_float(a) for a in xs]
+
+
+def prepare_xy(model, x, y, *, xname="x", yname="y"):
+    """Validates `(x, y)` and builds the likelihood heads on first use.
+
+    Returns:
+        ``(xs, ys)``: lists of numpy arrays ready to go on device.
+    """
+    if model._heads is None:
+        raise ValueError("the model must be compiled before fitting: call "
+                         "model.compile(optimizer=..., likelihood=...)")
+    xs = prepare_inputs(model, x, xname)
+    ys = as_array_list(y, len(model._outputs), yname)
+    n = xs[0].shape[0]
+    for array in ys:
+        if array.shape[0] != n:
+            raise ValueError(f"`{xname}` and `{yname}` must have the same number of examples; "
+                             f"got {xname} shape {xs[0].shape} and {yname} shape {array.shape}")
+    if n == 0:
+        raise ValueError(f"`{xname}` must hold at least one example; got shape {xs[0].shape}")
+    check_finite(ys, yname)
+    prepared = []
+    for head, shape, array in zip(model._heads, model.output_shapes, ys):
+        if not head.built:
+            head.build(shape, array.shape[1:])
+        head.check_targets(array, yname)
+        try:
+            prepared.append(head.prepare_targets(array))
+        except ValueError:
+            raise ValueError(
+                f"`{yname}` of shape {array.shape} does not fit the {head.name} likelihood "
+                f"built for per-example targets of shape {head.target_shape}"
+            ) from None
+    return xs, prepared
+
+
+def split_validation(xs, ys, validation_split):
+    """Holds out the last `validation_split` fraction of the examples (Keras semantics)."""
+    if not 0.0 <= validation_split < 1.0:
+        raise ValueError(f"`validation_split` must be in [0, 1); got {validation_split}")
+    n = xs[0].shape[0]
+    n_val = int(round(n * validation_split))
+    if validation_split == 0.0 or n_val == 0:
+        return (xs, ys), None
+    if n_val >= n:
+        raise ValueError(f"`validation_split`={validation_split} leaves no training examples "
+                         f"out of {n}")
+    cut = n - n_val
+    return ([a[:cut] for a in xs], [a[:cut] for a in ys]), ([a[cut:] for a in xs],
+                                                              [a[cut:] for a in ys])

@@ -1,0 +1,96 @@
+"""The epoch loop: callbacks, validation, stop requests and Ctrl-C around compiled epochs.
+
+With no callback overriding a batch hook, an epoch is one call of the fused program
+(`GradientPrograms.run_epoch`) and the host syncs once per epoch to read its logs.
+Otherwise each batch is one call of the same jitted step, with `on_batch_begin` /
+`on_batch_end` in between. `model.train_state` is the source of truth between epochs:
+callbacks may replace it (restore a backup, change the learning rate or KL weight).
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+__all__ = ["run_epochs"]
+
+
+def _to_floats(logs) -> dict:
+    host = jax.device_get(logs)
+    # Keras order: loss first, then the rest as compiled (jax sorts dict keys).
+    first = [k for k in ("loss", "nll") if k in host]
+    return {k: float(np.asarray(host[k])) for k in first + [k for k in host if k not in first]}
+
+
+def _batch_loop_epoch(model, programs, xs, ys, *, batch_size, shuffle, callbacks):
+    """One epoch as a Python loop over jitted steps (the batch-hook path)."""
+    num_examples = xs[0].shape[0]
+    state, idx, mask = programs.epoch_batches(model.train_state, num_examples,
+                                              batch_size=batch_size, shuffle=shuffle)
+    model.train_state = state
+    collected = []
+    for b in range(idx.shape[0]):
+        callbacks.on_batch_begin(b, {"batch": b, "size": int(jnp.sum(mask[b]))})
+        state, logs = programs.step_on_indices(model.train_state, xs, ys, idx[b], mask[b])
+        model.train_state = state
+        collected.append(logs)
+        batch_logs = {k: float(v) for k, v in logs.items() if k != "stats"}
+        batch_logs["size"] = batch_logs.pop("count")
+        callbacks.on_batch_end(b, batch_logs)
+        if model.stop_training:
+            break
+    stacked = jax.tree_util.tree_map(lambda *a: jnp.stack(a), *collected)
+    model.train_state = model.train_state._replace(epoch=model.train_state.epoch + 1)
+    return programs.summarize(stacked)
+
+
+def run_epochs(model, programs, train, validation, *, epochs, batch_size, shuffle, callbacks,
+               validation_samples, val_key):
+    """Runs epochs ``model.initial_epoch .. epochs - 1`` and returns the last logs.
+
+    Args:
+        model: the model; `model.train_state` is read and written.
+        programs: the `GradientPrograms` for this model and objective.
+        train: ``(xs, ys)`` device arrays.
+        validation: ``(xs, ys)`` host arrays or None.
+        epochs: index one past the last epoch.
+        batch_size: examples per step.
+        shuffle: reshuffle each epoch.
+        callbacks: a `CallbackList` (already attached to the model).
+        validation_samples: posterior draws per validation example.
+        val_key: key folded with the epoch index for validation draws.
+    """
+    xs, ys = train
+    num_train = xs[0].shape[0]
+    logs = {}
+    model.stop_training = False
+    callbacks.on_train_begin()
+    try:
+        epoch = int(model.initial_epoch)
+        while epoch < epochs and not model.stop_training:
+            callbacks.on_epoch_begin(epoch)
+            if callbacks.has_batch_hooks:
+                epoch_logs = _batch_loop_epoch(model, programs, xs, ys, batch_size=batch_size,
+                                               shuffle=shuffle, callbacks=callbacks)
+            else:
+                model.train_state, epoch_logs = programs.run_epoch(
+                    model.train_state, xs, ys, batch_size=batch_size, shuffle=shuffle)
+            logs = _to_floats(epoch_logs)
+            if validation is not None:
+                val_logs = programs.evaluate(
+                    model.train_state, validation[0], validation[1],
+                    jax.random.fold_in(val_key, epoch), num_samples=validation_samples,
+                    batch_size=max(batch_size, 256), num_train=num_train,
+                )
+                logs.update({f"val_{k}": v for k, v in val_logs.items()})
+            callbacks.on_epoch_end(epoch, logs)
+            epoch += 1
+    except KeyboardInterrupt:
+        # The interrupted epoch's result was never assigned, so model.train_state holds
+        # the last completed epoch (or step, on the batch path): weights stay consistent.
+        model.stop_training = True
+        print("probflow: training interrupted (Ctrl-C); keeping the last completed state")
+    finally:
+        callbacks.on_train_end(logs)
+    return logs

@@ -1,0 +1,190 @@
+"""The compiled programs of gradient-based fitting: train step, fused epoch, evaluation.
+
+Keras-3 style: `train_step(state, batch) -> (state, logs)` is pure and stateless; the
+model object is the shell around it. `run_epoch` is one jitted program: a permutation
+of the examples (drawn from the state's key), padding to whole batches with a mask so
+every example counts exactly once, and a `lax.scan` of `train_step` over the batches.
+When a callback needs batch hooks, the trainer calls `epoch_batches` and then
+`step_on_indices` per batch instead: the same step, the same indices, the same keys.
+"""
+
+from __future__ import annotations
+
+import math
+
+import jax
+import jax.numpy as jnp
+import optax
+
+from probflow.nn.training.objectives import (
+    metric_results,
+    metric_stats,
+    needs_interval,
+    objective_terms,
+    predictions,
+)
+
+__all__ = ["GradientPrograms"]
+
+
+def _gather(arrays, idx):
+    return [a[idx] for a in arrays]
+
+
+class GradientPrograms:
+    """Jitted training/evaluation functions for one compiled model and objective.
+
+    Attributes:
+        epoch_calls: Python-level calls of the fused epoch program.
+        step_calls: Python-level calls of the per-batch step (batch-hook path).
+    """
+
+    def __init__(self, model, objective):
+        self.model = model
+        self.objective = objective
+        self.epoch_calls = 0
+        self.step_calls = 0
+        self._run_epoch = jax.jit(self._epoch_impl, static_argnames=("batch_size", "shuffle"))
+        self._epoch_batches = jax.jit(self._batches_impl,
+                                      static_argnames=("num_examples", "batch_size", "shuffle"))
+        self._step = jax.jit(self._step_on_indices_impl)
+        self._summarize = jax.jit(self._summarize_impl)
+        self._eval = jax.jit(self._eval_impl, static_argnames=("num_samples",))
+
+    # -- pure pieces -----------------------------------------------------------------------
+    def train_step(self, state, batch, num_train):
+        """One optimizer step on a masked batch ``(xs, ys, mask)``: ``(state, logs)``."""
+        model, objective = self.model, self.objective
+        xs, ys, mask = batch
+        key, key_step, key_metric = jax.random.split(state.key, 3)
+        grad_fn = jax.value_and_grad(objective_terms, argnums=2, has_aux=True)
+        (loss, (nll, reg, outputs, layer_state)), grads = grad_fn(
+            objective, model, state.params, state.layer_state, xs, ys, mask, key_step,
+            state.kl_weight, num_train,
+        )
+        updates, opt_state = model._optimizer.update(grads, state.opt_state, state.params)
+        params = optax.apply_updates(state.params, updates)
+        # Metrics of the step's own forward pass (one weight draw), from pre-update params.
+        _, preds = predictions(
+            model, state.params["likelihood"], [o[None] for o in outputs], ys, key_metric,
+            need_interval=needs_interval(model),
+        )
+        logs = {
+            "loss": loss,
+            objective.regulariser_name: reg,
+            "count": jnp.sum(mask),
+            "stats": metric_stats(model, ys, preds, mask),
+        }
+        del nll
+        new_state = state._replace(params=params, layer_state=layer_state, opt_state=opt_state,
+                                   key=key, step=state.step + 1)
+        return new_state, logs
+
+    def _batches_impl(self, state, num_examples, batch_size, shuffle):
+        key, key_perm = jax.random.split(state.key)
+        order = (jax.random.permutation(key_perm, num_examples) if shuffle
+                 else jnp.arange(num_examples))
+        num_batches = math.ceil(num_examples / batch_size)
+        padded = num_batches * batch_size
+        # Padding rows point at example 0 and carry mask 0: each example counts once.
+        idx = jnp.concatenate([order, jnp.zeros(padded - num_examples, order.dtype)])
+        mask = (jnp.arange(padded) < num_examples).astype(jnp.result_type(float))
+        return (state._replace(key=key), idx.reshape(num_batches, batch_size),
+                mask.reshape(num_batches, batch_size))
+
+    def _step_on_indices_impl(self, state, xs, ys, idx, mask):
+        batch = (_gather(xs, idx), _gather(ys, idx), mask)
+        return self.train_step(state, batch, xs[0].shape[0])
+
+    def _summarize_impl(self, batch_logs):
+        """Epoch logs from stacked per-batch logs: example-weighted means, exact metrics."""
+        counts = batch_logs["count"]
+        total = jnp.maximum(jnp.sum(counts), 1.0)
+        reg_name = self.objective.regulariser_name
+        out = {
+            "loss": jnp.sum(counts * batch_logs["loss"]) / total,
+            reg_name: jnp.mean(batch_logs[reg_name]),
+        }
+        sums = jax.tree_util.tree_map(lambda a: jnp.sum(a, axis=0), batch_logs["stats"])
+        out.update(metric_results(self.model, sums))
+        return out
+
+    def _epoch_impl(self, state, xs, ys, batch_size, shuffle):
+        num_examples = xs[0].shape[0]
+        state, idx, mask = self._batches_impl(state, num_examples, batch_size, shuffle)
+
+        def body(carry, inputs):
+            batch_idx, batch_mask = inputs
+            return self._step_on_indices_impl(carry, xs, ys, batch_idx, batch_mask)
+
+        state, batch_logs = jax.lax.scan(body, state, (idx, mask))
+        return state._replace(epoch=state.epoch + 1), self._summarize_impl(batch_logs)
+
+    def _eval_impl(self, params, layer_state, xs, ys, mask, key, num_samples):
+        """Summed stats of one padded evaluation batch under `num_samples` draws."""
+        model = self.model
+        key_fwd, key_pred = jax.random.split(key)
+
+        def forward(k):
+            outputs, _ = model.forward(params["layers"], layer_state, xs, key=k, training=False,
+                                       mean_weights=self.objective.mean_weights)
+            return outputs
+
+        outputs = jax.vmap(forward)(jax.random.split(key_fwd, num_samples))
+        expected_ll, preds = predictions(model, params["likelihood"], outputs, ys, key_pred,
+                                         need_interval=needs_interval(model))
+        return {
+            "nll_sum": jnp.sum(-mask * expected_ll),
+            "count": jnp.sum(mask),
+            "stats": metric_stats(model, ys, preds, mask),
+        }
+
+    # -- host-facing calls -----------------------------------------------------------------
+    def run_epoch(self, state, xs, ys, *, batch_size, shuffle):
+        """The fused epoch: ``(new_state, epoch logs as device scalars)``."""
+        self.epoch_calls += 1
+        return self._run_epoch(state, xs, ys, batch_size=batch_size, shuffle=shuffle)
+
+    def epoch_batches(self, state, num_examples, *, batch_size, shuffle):
+        """``(state, idx [num_batches, batch_size], mask)`` for the batch-hook path."""
+        return self._epoch_batches(state, num_examples=num_examples, batch_size=batch_size,
+                                   shuffle=shuffle)
+
+    def step_on_indices(self, state, xs, ys, idx, mask):
+        """One jitted step on the rows `idx` of the device data."""
+        self.step_calls += 1
+        return self._step(state, xs, ys, idx, mask)
+
+    def summarize(self, batch_logs):
+        return self._summarize(batch_logs)
+
+    def evaluate(self, state, xs, ys, key, *, num_samples, batch_size, num_train):
+        """Loss and metrics over host arrays, in padded batches of `batch_size`.
+
+        Returns:
+            dict name -> Python float (``loss``, the regulariser, metrics).
+        """
+        n = xs[0].shape[0]
+        batch_size = max(1, min(batch_size, n))
+        totals = None
+        for b, start in enumerate(range(0, n, batch_size)):
+            stop = min(start + batch_size, n)
+            pad = batch_size - (stop - start)
+            xb = [jnp.pad(jnp.asarray(a[start:stop]), [(0, pad)] + [(0, 0)] * (a.ndim - 1))
+                  for a in xs]
+            yb = [jnp.pad(jnp.asarray(a[start:stop]), [(0, pad)] + [(0, 0)] * (a.ndim - 1))
+                  for a in ys]
+            mask = (jnp.arange(batch_size) < stop - start).astype(jnp.result_type(float))
+            out = self._eval(state.params, state.layer_state, xb, yb, mask,
+                             jax.random.fold_in(key, b), num_samples=num_samples)
+            totals = out if totals is None else jax.tree_util.tree_map(jnp.add, totals, out)
+        reg = self.objective.regulariser(self.model, state.params["layers"],
+                                         jax.random.fold_in(key, -1 % (2**31)))
+        weight = state.kl_weight if self.objective.uses_kl_weight else 1.0
+        count = jnp.maximum(totals["count"], 1.0)
+        logs = {
+            "loss": totals["nll_sum"] / count + weight * reg / num_train,
+            self.objective.regulariser_name: reg,
+        }
+        logs.update(metric_results(self.model, totals["stats"]))
+        return {k: float(v) for k, v in logs.items()}

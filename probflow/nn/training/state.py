@@ -1,0 +1,193 @@
+"""The explicit train state and the optimizer plumbing around it.
+
+Everything training changes lives in one `TrainState` pytree (params, layer state,
+optimizer state, RNG key, epoch and step counters, KL weight), so a checkpoint is
+`train_state` and resuming is assigning it back: nothing hides in Python objects.
+
+The learning rate lives inside the optimizer state: named optimizers (and a float or
+schedule learning rate) are built with `optax.inject_hyperparams`, which stores
+``hyperparams["learning_rate"]`` in the state as an array. `set_learning_rate`
+replaces that array between epochs, so a scheduler changes it without recompiling
+(a schedule given by the user is re-evaluated from the step count each update and
+wins over manual changes). The KL weight (beta) is likewise an array in the state.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import optax
+
+__all__ = [
+    "TrainState",
+    "get_learning_rate",
+    "make_optimizer",
+    "set_learning_rate",
+]
+
+
+class TrainState(NamedTuple):
+    """The complete state of a training run.
+
+    Attributes:
+        params: ``{"layers": {layer name: params}, "likelihood": [head params, ...]}``.
+        layer_state: ``{layer name: state}`` (non-trainable, e.g. batch-norm stats).
+        opt_state: the optax state (holds the learning rate when injected).
+        key: the typed `jax.random` key the next step splits.
+        epoch: number of completed epochs (int32 array).
+        step: number of completed optimizer steps (int32 array).
+        kl_weight: multiplier (beta) of the KL term in the VI loss (float array).
+    """
+
+    params: Any
+    layer_state: Any
+    opt_state: Any
+    key: Any
+    epoch: Any
+    step: Any
+    kl_weight: Any
+
+
+_NAMED = {
+    "adam": (optax.adam, 1e-3),
+    "adamw": (optax.adamw, 1e-3),
+    "sgd": (optax.sgd, 1e-2),
+    "rmsprop": (optax.rmsprop, 1e-3),
+    "adagrad": (optax.adagrad, 1e-2),
+    "nadam": (optax.nadam, 1e-3),
+}
+
+
+def make_optimizer(optimizer="adam", learning_rate=None) -> optax.GradientTransformation:
+    """Resolves `Model.compile`'s optimizer into an optax transformation.
+
+    Args:
+        optimizer: a name (``"adam"``, ``"adamw"``, ``"sgd"``, ``"rmsprop"``,
+            ``"adagrad"``, ``"nadam"``), a float (Adam with that learning rate), an optax
+            schedule (Adam following it) or an optax `GradientTransformation` (used as is).
+        learning_rate: float or schedule for a named optimizer; None for its default.
+
+    Returns:
+        An optax transformation; for names, floats and schedules it is wrapped with
+        `optax.inject_hyperparams` so the learning rate sits in the optimizer state.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> opt = make_optimizer("sgd", 0.1)
+        >>> float(get_learning_rate(opt.init({"w": jnp.zeros(2)})))
+        0.10000000149011612
+    """
+    if isinstance(optimizer, optax.GradientTransformation):
+        if learning_rate is not None:
+            raise ValueError("`learning_rate` only applies to a named optimizer; got an optax "
+                             "transformation and learning_rate={learning_rate!r}")
+        return optimizer
+    if isinstance(optimizer, (int, float)) and not isinstance(optimizer, bool) or callable(optimizer):
+        optimizer, learning_rate = "adam", optimizer
+    if not isinstance(optimizer, str) or optimizer.lower() not in _NAMED:
+        raise ValueError(
+            f"`optimizer` must be one of {sorted(_NAMED)}, a learning rate, a schedule or an "
+            f"optax GradientTransformation; got {optimizer!r}"
+        )
+    factory, default = _NAMED[optimizer.lower()]
+    if learning_rate is None:
+        learning_rate = default
+    if not callable(learning_rate) and not float(learning_rate) > 0:
+        raise ValueError(f"`learning_rate` must be > 0; got {learning_rate}")
+    return optax.inject_hyperparams(factory)(learning_rate=learning_rate)
+
+
+def _is_injected(node) -> bool:
+    # optax has several injected-state classes; all are NamedTuples with `hyperparams`.
+    return hasattr(node, "_fields") and isinstance(getattr(node, "hyperparams", None), dict)
+
+
+def _hyperparam_states(opt_state):
+    """All injected-hyperparameter states inside a (possibly chained) optax state."""
+    found = []
+
+    def visit(node):
+        if _is_injected(node):
+            found.append(node)
+        elif isinstance(node, (tuple, list)):
+            for child in node:
+                visit(child)
+
+    visit(opt_state)
+    return found
+
+
+def get_learning_rate(opt_state):
+    """The learning rate stored in an optimizer state, or None when not injected.
+
+    Example:
+        >>> import optax, jax.numpy as jnp
+        >>> get_learning_rate(optax.adam(1e-3).init(jnp.zeros(1))) is None
+        True
+    """
+    for state in _hyperparam_states(opt_state):
+        if "learning_rate" in state.hyperparams:
+            return state.hyperparams["learning_rate"]
+    return None
+
+
+def set_learning_rate(opt_state, value):
+    """Returns `opt_state` with its injected learning rate replaced by `value`.
+
+    The new value keeps the old array's dtype and shape, so a jitted step that takes the
+    state as an argument is not recompiled.
+
+    Raises:
+        ValueError: when the optimizer state has no injected learning rate (the user
+            passed a plain optax transformation; wrap it with `optax.inject_hyperparams`).
+
+    Example:
+        >>> opt = make_optimizer("adam", 1e-3)
+        >>> s = set_learning_rate(opt.init(jnp.zeros(1)), 5e-4)
+        >>> round(float(get_learning_rate(s)), 6)
+        0.0005
+    """
+    done = [False]
+
+    def replace(node):
+        if not done[0] and _is_injected(node) and "learning_rate" in node.hyperparams:
+            old = node.hyperparams["learning_rate"]
+            hyper = dict(node.hyperparams)
+            hyper["learning_rate"] = jnp.asarray(value, jnp.result_type(old)).reshape(jnp.shape(old))
+            done[0] = True
+            return node._replace(hyperparams=hyper)
+        if isinstance(node, tuple) and not hasattr(node, "_fields"):
+            return tuple(replace(child) for child in node)
+        if isinstance(node, tuple) and hasattr(node, "_fields"):
+            return type(node)(*[replace(child) for child in node])
+        if isinstance(node, list):
+            return [replace(child) for child in node]
+        return node
+
+    new_state = replace(opt_state)
+    if not done[0]:
+        raise ValueError(
+            "the optimizer state has no injected learning rate: pass the optimizer by name or "
+            "wrap it with optax.inject_hyperparams to change the learning rate while training"
+        )
+    return new_state
+
+
+def new_train_state(params, layer_state, optimizer, key, *, kl_weight=1.0) -> TrainState:
+    """A fresh `TrainState` at epoch 0, step 0."""
+    return TrainState(
+        params=params,
+        layer_state=layer_state,
+        opt_state=optimizer.init(params),
+        key=key,
+        epoch=jnp.zeros((), jnp.int32),
+        step=jnp.zeros((), jnp.int32),
+        kl_weight=jnp.asarray(kl_weight, jnp.result_type(float)),
+    )
+
+
+def tree_is_finite(tree) -> bool:
+    """Whether every leaf of `tree` is finite (host check)."""
+    return all(bool(jnp.all(jnp.isfinite(leaf))) for leaf in jax.tree_util.tree_leaves(tree))
