@@ -17,5 +17,10 @@ from probflow.distributions.normal import Normal
 # -- discrete and multivariate families ------------------------------------------------
 
 # -- meta distributions: Independent, Transformed, mixtures, Deterministic, joints -----
+from probflow.distributions.deterministic import Deterministic
+from probflow.distributions.independent import Independent
+from probflow.distributions.joint import JointDistributionNamed
+from probflow.distributions.mixture import Mixture, MixtureSameFamily
+from probflow.distributions.transformed import TransformedDistribution
 
 __all__ = [name for name in dir() if not name.startswith("_")]

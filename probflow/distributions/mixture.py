@@ -11,6 +11,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from probflow.distributions._util import as_shape
 from probflow.distributions.distribution import Distribution
 
 __all__ = ["Mixture", "MixtureSameFamily"]
@@ -120,6 +121,16 @@ class MixtureSameFamily(Distribution):
     @property
     def event_shape(self):
         return self.components_distribution.event_shape
+
+    def expand(self, batch_shape):
+        batch_shape = as_shape(batch_shape, "batch_shape")
+        num_components = self.log_weights.shape[-1]
+        return self._replace(
+            mixture_distribution=self.mixture_distribution.expand(batch_shape),
+            components_distribution=self.components_distribution.expand(
+                batch_shape + (num_components,)
+            ),
+        )
 
     @property
     def dtype(self):
@@ -232,6 +243,13 @@ class Mixture(Distribution):
     @property
     def event_shape(self):
         return self.components[0].event_shape
+
+    def expand(self, batch_shape):
+        batch_shape = as_shape(batch_shape, "batch_shape")
+        return self._replace(
+            cat=self.cat.expand(batch_shape),
+            components=[c.expand(batch_shape) for c in self.components],
+        )
 
     @property
     def dtype(self):

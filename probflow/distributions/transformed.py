@@ -96,6 +96,9 @@ class TransformedDistribution(Distribution):
         shape = self._full_shape
         return shape[len(shape) - self._event_ndims :]
 
+    def expand(self, batch_shape):
+        return self._replace(base=self.base.expand(batch_shape))
+
     @property
     def dtype(self):
         return self.base.dtype
