@@ -15,6 +15,14 @@ from probflow.distributions.kl import kl_divergence, register_kl
 from probflow.distributions.normal import Normal
 
 # -- discrete and multivariate families ------------------------------------------------
+from probflow.distributions.bernoulli import Bernoulli
+from probflow.distributions.binomial import Binomial
+from probflow.distributions.categorical import Categorical
+from probflow.distributions.geometric import Geometric
+from probflow.distributions.multinomial import Multinomial
+from probflow.distributions.negative_binomial import NegativeBinomial
+from probflow.distributions.one_hot_categorical import OneHotCategorical
+from probflow.distributions.poisson import Poisson
 
 # -- meta distributions: Independent, Transformed, mixtures, Deterministic, joints -----
 from probflow.distributions.deterministic import Deterministic
