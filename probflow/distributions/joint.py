@@ -103,22 +103,6 @@ class JointDistributionNamed(Distribution):
         shapes = jax.eval_shape(self._sample_one, jax.random.key(0))
         return {name: tuple(shapes[name].shape) for name in self.names}
 
-    def resolve(self, values, *, distributions=None):
-        """Returns the dict name -> distribution of every node given parent `values`.
-
-        Args:
-            values: dict with a value for every node.
-            distributions: replacement for the fixed distributions (internal use).
-
-        Returns:
-            dict name -> `Distribution`, in resolution order.
-        """
-        distributions = self.distributions if distributions is None else distributions
-        return {
-            name: _resolve_node(node, values, distributions)
-            for node, name in zip(self.nodes, self.names)
-        }
-
     # -- sampling -----------------------------------------------------------------------
     def _sample_one(self, key):
         keys = jax.random.split(key, len(self.nodes))
