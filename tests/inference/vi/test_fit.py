@@ -1,0 +1,186 @@
+"""The `vi.fit` driver: determinism, compile caching, NaN handling, callbacks, init, errors."""
+
+import warnings
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+from probflow import bijectors as bij
+from probflow.inference import Target, vi
+from probflow.inference.vi._loop import run_chunk
+
+
+def _gaussian_log_prob(values, data):
+    return -0.5 * jnp.sum((values["x"] - data) ** 2)
+
+
+def _gaussian_target(center):
+    return Target(_gaussian_log_prob, {"x": jnp.zeros(2)}, data=jnp.asarray(center, jnp.float32))
+
+
+def test_same_seed_same_losses_bit_for_bit():
+    target = _gaussian_target([1.0, -1.0])
+    first = vi.fit(target, num_steps=300, seed=3, progress_bar=False)
+    second = vi.fit(target, num_steps=300, seed=3, progress_bar=False)
+    other = vi.fit(target, num_steps=300, seed=4, progress_bar=False)
+    assert first.losses.dtype == np.float32 and first.losses.shape == (300,)
+    np.testing.assert_array_equal(first.losses, second.losses)
+    for a, b in zip(jax.tree_util.tree_leaves(first.params), jax.tree_util.tree_leaves(second.params)):
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(first.losses, other.losses)
+    # A key works as a seed, and means the same as the int it came from.
+    keyed = vi.fit(target, num_steps=300, seed=jax.random.key(3), progress_bar=False)
+    np.testing.assert_array_equal(first.losses, keyed.losses)
+
+
+FAST = optax.adam(0.1)
+
+
+def test_second_fit_with_new_data_does_not_recompile():
+    vi.fit(_gaussian_target([0.0, 0.0]), optimizer=FAST, num_steps=250, num_chunks=5,
+           progress_bar=False)
+    size = run_chunk._cache_size()
+    result = vi.fit(_gaussian_target([5.0, 2.0]), optimizer=FAST, num_steps=250, num_chunks=5,
+                    progress_bar=False, seed=1)
+    assert run_chunk._cache_size() == size
+    # ...and the second fit really used the new data.
+    np.testing.assert_allclose(result.params["loc"], [5.0, 2.0], atol=0.5)
+
+
+def test_chunking_does_not_change_the_result():
+    target = _gaussian_target([1.0, 2.0])
+    a = vi.fit(target, num_steps=230, num_chunks=1, progress_bar=False)
+    b = vi.fit(target, num_steps=230, num_chunks=7, progress_bar=False)  # ragged last chunk
+    np.testing.assert_allclose(a.losses, b.losses, rtol=1e-5, atol=1e-5)
+
+
+def _nan_log_prob(values):
+    # A constant pull to the right and NaN beyond x = 1: the guide walks into the NaN.
+    x = values["x"]
+    return jnp.where(x < 1.0, 20.0 * x, jnp.nan)
+
+
+def test_nan_loss_stops_with_a_warning_and_keeps_finite_params():
+    target = Target(_nan_log_prob, {"x": jnp.zeros(())}, init_center={"x": jnp.zeros(())})
+    with pytest.warns(RuntimeWarning, match="non-finite at step"):
+        result = vi.fit(target, init={"x": jnp.zeros(())}, num_steps=2000,
+                        optimizer=optax.sgd(1e-3), progress_bar=False)
+    assert result.stop_reason == "non-finite loss"
+    losses = result.losses
+    assert 1 < losses.size < 2000
+    assert np.isnan(losses[-1]) and np.all(np.isfinite(losses[:-1]))
+    leaves = jax.tree_util.tree_leaves(result.params)
+    assert all(bool(jnp.all(jnp.isfinite(leaf))) for leaf in leaves)
+    # The kept centre is where the walk was just before it hit the NaN region.
+    assert 0.5 < float(result.params["loc"][0]) < 1.0
+
+
+def test_convergence_callback_stops_early():
+    target = _gaussian_target([0.5, 0.5])
+    result = vi.fit(target, num_steps=20_000, num_chunks=100, stl=True,
+                    callbacks=[vi.Convergence(tol=1e-3, window=200)], progress_bar=False)
+    assert result.stop_reason.startswith("converged")
+    assert result.losses.size < 20_000 and result.losses.size % 200 == 0
+
+
+def test_user_callable_protocol():
+    seen = []
+
+    def stop_after_600(info):
+        seen.append((info.step, info.losses.size, info.nonfinite_step))
+        assert set(info.params) == {"loc", "raw_scale"}
+        return info.step >= 600
+
+    def raise_stop(info):
+        if info.step >= 400:
+            raise StopIteration("enough")
+
+    target = _gaussian_target([0.0, 0.0])
+    result = vi.fit(target, num_steps=1000, num_chunks=10, callbacks=stop_after_600,
+                    progress_bar=False)
+    assert seen == [(s, s, None) for s in range(100, 700, 100)]
+    assert result.losses.size == 600
+    assert "stop_after_600" in result.stop_reason
+    result = vi.fit(target, num_steps=1000, num_chunks=10, callbacks=[raise_stop],
+                    progress_bar=False)
+    assert result.losses.size == 400 and result.stop_reason == "enough"
+
+
+def test_init_options():
+    target = Target(
+        lambda v: -0.5 * jnp.sum(((v["s"] - 2.0) / 0.1) ** 2),
+        {"s": jnp.zeros(())},
+        bijectors={"s": bij.Exp()},
+    )
+    # A pytree of unconstrained values: the guide starts exactly there.
+    start = vi.fit(target, init={"s": jnp.asarray(0.3)}, num_steps=1, optimizer=optax.sgd(0.0),
+                   progress_bar=False)
+    assert float(start.params["loc"][0]) == pytest.approx(0.3)
+    # "map": centred at the mode of the unconstrained density (log-Jacobian included):
+    # maximise -0.5 ((e^u - 2) / 0.1)^2 + u  ->  e^u (e^u - 2) = 0.01.
+    mode = np.log((2 + np.sqrt(4 + 0.04)) / 2)
+    mapped = vi.fit(target, init="map", map_steps=2000, num_steps=1, optimizer=optax.sgd(0.0),
+                    progress_bar=False)
+    assert float(mapped.params["loc"][0]) == pytest.approx(mode, abs=1e-3)
+
+
+def test_result_sampling_posterior_and_summary():
+    target = Target(
+        lambda v: -0.5 * jnp.sum(v["a"] ** 2) - 0.5 * (v["s"] - 1.0) ** 2,
+        {"a": jnp.zeros(3), "s": jnp.zeros(())},
+        bijectors={"a": bij.Identity(), "s": bij.Exp()},
+    )
+    result = vi.fit(target, "fullrank", num_steps=200, progress_bar=False)
+    draws = result.sample(jax.random.key(0), 50)
+    assert draws["a"].shape == (50, 3) and draws["s"].shape == (50,)
+    assert bool(jnp.all(draws["s"] > 0))
+    post = result.posterior.sample(jax.random.key(1), (2, 5))
+    assert post["a"].shape == (2, 5, 3) and post["s"].shape == (2, 5)
+    # log_prob of one constrained point = guide density minus the Exp log-Jacobian.
+    one = {"a": jnp.array([0.1, 0.2, 0.3]), "s": jnp.asarray(1.5)}
+    z = jnp.array([0.1, 0.2, 0.3, jnp.log(1.5)])
+    expected = result.family.log_prob(result.params, z[None])[0] - jnp.log(1.5)
+    np.testing.assert_allclose(result.posterior.log_prob(one), expected, rtol=1e-5)
+    assert result.posterior.unconstrained.event_shape == (4,)
+    assert np.isfinite(float(result.elbo(jax.random.key(2), num_particles=100)))
+    idata = result.to_arviz(num_samples=100)
+    assert idata.posterior["a"].shape == (1, 100, 3)
+    table = result.summary(num_samples=100)
+    assert "mean" in table.columns and len(table) == 4
+    assert "VIResult" in repr(result)
+
+
+def test_bare_logdensity_and_progress_bar():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tqdm may warn about notebook widgets
+        result = vi.fit(lambda x: -0.5 * jnp.sum((x - 1.0) ** 2), init=jnp.zeros(2),
+                        num_steps=50, progress_bar=True)
+    assert result.losses.shape == (50,)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        (dict(family="gauss"), ValueError, "`family` must be one of"),
+        (dict(num_steps=0), ValueError, "`num_steps` must be an int >= 1; got 0"),
+        (dict(num_particles=1.5), ValueError, "`num_particles`"),
+        (dict(optimizer="adam"), TypeError, "`optimizer` must be an optax"),
+        (dict(init={"y": jnp.zeros(2)}), ValueError, "`init` must have the target's structure"),
+        (dict(init="median"), ValueError, "`init` must be None, 'map'"),
+        (dict(stl=True, analytic_entropy=True), ValueError, "exclude each other"),
+        (dict(callbacks=[3]), TypeError, "callbacks"),
+    ],
+)
+def test_bad_arguments(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        vi.fit(_gaussian_target([0.0, 0.0]), **{"num_steps": 10, "progress_bar": False, **kwargs})
+
+
+def test_bad_target():
+    with pytest.raises(ValueError, match="`init` must be an example position"):
+        vi.fit(lambda x: -x @ x, num_steps=10)
+    with pytest.raises(TypeError, match="`target` must be a Target"):
+        vi.fit(3.0, num_steps=10)
