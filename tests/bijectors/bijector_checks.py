@@ -42,46 +42,67 @@ def from_lower_entries(m):
     return lambda v: jnp.zeros((m, m), v.dtype).at[rows, cols].set(v)
 
 
-def autodiff_log_det(case):
-    """log|det J| of free(x) -> free(forward(x)), from jax.jacfwd and slogdet."""
+def _evaluate(case):
+    """Everything `check_case` compares, computed in one compiled program."""
     from_free = case.in_from_free or (lambda v: jnp.reshape(v, jnp.shape(case.x)))
 
-    def f(v):
-        return case.out_to_free(case.bijector.forward(from_free(v)))
+    @jax.jit
+    def run(b, x):
+        y, log_det = b.forward_and_log_det(x)
+        x_back, inv_log_det = b.inverse_and_log_det(y)
+        jac = jax.jacfwd(lambda v: case.out_to_free(b.forward(from_free(v))))(case.in_to_free(x))
+        sign, autodiff = jnp.linalg.slogdet(jac)
+        return {
+            "y": y,
+            "log_det": log_det,
+            "x_back": x_back,
+            "inv_log_det": inv_log_det,
+            "y_again": b.forward(x_back),
+            "jac_shape": jnp.zeros(jac.shape),
+            "sign": sign,
+            "autodiff": autodiff,
+            "fldj": b.forward_log_det_jacobian(x),
+            "ildj": b.inverse_log_det_jacobian(y),
+        }
 
-    jac = jax.jacfwd(f)(case.in_to_free(case.x))
-    assert jac.shape[0] == jac.shape[1], f"free coordinates do not match: {jac.shape}"
-    sign, log_abs = jnp.linalg.slogdet(jac)
-    assert sign != 0
-    return log_abs
+    return run(case.bijector, case.x)
 
 
 def check_case(case, *, rtol=1e-9, atol=1e-9):
-    """Round trips both ways, log-det vs autodiff, inverse log-det = -forward."""
+    """Round trips both ways, log-det vs autodiff slogdet, inverse log-det = -forward."""
     b, x = case.bijector, case.x
-    y, log_det = b.forward_and_log_det(x)
+    out = _evaluate(case)
+    y = out["y"]
     assert y.shape == b.forward_shape(jnp.shape(x))
     assert b.inverse_shape(y.shape) == jnp.shape(x)
-    x_back, inv_log_det = b.inverse_and_log_det(y)
-    np.testing.assert_allclose(x_back, x, rtol=1e-7, atol=1e-7)
-    np.testing.assert_allclose(b.forward(x_back), y, rtol=1e-9, atol=1e-9)
-    total_forward = np.sum(log_det)  # elementwise maps: a log-det per element
-    np.testing.assert_allclose(total_forward, autodiff_log_det(case), rtol=rtol, atol=atol)
-    np.testing.assert_allclose(np.sum(inv_log_det), -total_forward, rtol=rtol, atol=atol)
-    np.testing.assert_allclose(b.forward_log_det_jacobian(x), log_det, rtol=1e-12)
-    np.testing.assert_allclose(b.inverse_log_det_jacobian(y), inv_log_det, rtol=1e-12)
+    n_in, n_out = out["jac_shape"].shape
+    assert n_in == n_out, f"free coordinates do not match: {(n_in, n_out)}"
+    assert out["sign"] != 0
+    np.testing.assert_allclose(out["x_back"], x, rtol=1e-7, atol=1e-7)
+    np.testing.assert_allclose(out["y_again"], y, rtol=1e-9, atol=1e-9)
+    total_forward = np.sum(out["log_det"])  # elementwise maps: a log-det per element
+    np.testing.assert_allclose(total_forward, out["autodiff"], rtol=rtol, atol=atol)
+    np.testing.assert_allclose(np.sum(out["inv_log_det"]), -total_forward, rtol=rtol, atol=atol)
+    np.testing.assert_allclose(out["fldj"], out["log_det"], rtol=1e-12)
+    np.testing.assert_allclose(out["ildj"], out["inv_log_det"], rtol=1e-12)
+
+
+@jax.jit
+def _batch_and_vmapped(b, xs):
+    # The bijector's own batching against mapping it over the leading axis.
+    ys, log_dets = b.forward_and_log_det(xs)
+    ys_map, log_dets_map = jax.vmap(b.forward_and_log_det)(xs)
+    xs_back, inv_log_dets = b.inverse_and_log_det(ys)
+    return ys, log_dets, ys_map, log_dets_map, xs_back, inv_log_dets
 
 
 def check_batch(bijector, xs):
-    """A leading batch of events maps like the events one at a time."""
-    ys, log_dets = bijector.forward_and_log_det(xs)
+    """A leading batch of events maps like the events one at a time (vmap)."""
+    ys, log_dets, ys_map, log_dets_map, xs_back, inv_log_dets = _batch_and_vmapped(bijector, xs)
     expected_ld_shape = xs.shape[: xs.ndim - bijector.event_ndims]
     assert log_dets.shape == expected_ld_shape, (log_dets.shape, expected_ld_shape)
-    for i in range(xs.shape[0]):
-        y, ld = bijector.forward_and_log_det(xs[i])
-        np.testing.assert_allclose(ys[i], y, rtol=1e-6, atol=1e-6)
-        np.testing.assert_allclose(log_dets[i], ld, rtol=1e-6, atol=1e-6)
-    xs_back, inv_log_dets = bijector.inverse_and_log_det(ys)
     assert inv_log_dets.shape == expected_ld_shape
+    np.testing.assert_allclose(ys, ys_map, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(log_dets, log_dets_map, rtol=1e-6, atol=1e-6)
     np.testing.assert_allclose(xs_back, xs, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(inv_log_dets, -log_dets, rtol=1e-5, atol=1e-5)
