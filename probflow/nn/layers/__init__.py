@@ -12,11 +12,64 @@ from probflow.nn.layers.activations import (
     get_activation,
     register_activation,
 )
+from probflow.nn.layers.bayesian_conv import (
+    Conv1DFlipout,
+    Conv1DReparameterization,
+    Conv2DFlipout,
+    Conv2DReparameterization,
+)
 from probflow.nn.layers.bayesian_dense import DenseFlipout, DenseReparameterization
+from probflow.nn.layers.conv import Conv1D, Conv2D
 from probflow.nn.layers.dense import Dense
+from probflow.nn.layers.dropout import Dropout
 from probflow.nn.layers.initializers import get_initializer
 from probflow.nn.layers.layer import Layer
+from probflow.nn.layers.normalization import BatchNormalization
+from probflow.nn.layers.pooling import (
+    AveragePooling1D,
+    AveragePooling2D,
+    GlobalAveragePooling1D,
+    GlobalAveragePooling2D,
+    GlobalMaxPooling1D,
+    GlobalMaxPooling2D,
+    MaxPooling1D,
+    MaxPooling2D,
+)
 from probflow.nn.layers.posteriors import MeanFieldNormal
 from probflow.nn.layers.registry import get_layer_class, register_layer, registered_layers
+from probflow.nn.layers.reshape import Flatten, Reshape
 
-__all__ = [name for name in dir() if not name.startswith("_")]
+# Explicit: dir() would also list the submodules, which `from ... import *` must not spread.
+__all__ = [
+    "Activation",
+    "AveragePooling1D",
+    "AveragePooling2D",
+    "BatchNormalization",
+    "Conv1D",
+    "Conv1DFlipout",
+    "Conv1DReparameterization",
+    "Conv2D",
+    "Conv2DFlipout",
+    "Conv2DReparameterization",
+    "Dense",
+    "DenseFlipout",
+    "DenseReparameterization",
+    "Dropout",
+    "Flatten",
+    "GlobalAveragePooling1D",
+    "GlobalAveragePooling2D",
+    "GlobalMaxPooling1D",
+    "GlobalMaxPooling2D",
+    "Layer",
+    "LeakyReLU",
+    "MaxPooling1D",
+    "MaxPooling2D",
+    "MeanFieldNormal",
+    "Reshape",
+    "get_activation",
+    "get_initializer",
+    "get_layer_class",
+    "register_activation",
+    "register_layer",
+    "registered_layers",
+]
