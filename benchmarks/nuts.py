@@ -80,10 +80,12 @@ MODELS = {
 
 
 def lib_probflow(logdensity, dim, dense, num_warmup, num_samples):
-    from probflow.inference import sample
+    from probflow.inference import Target, sample
+
+    target = Target.from_logdensity(logdensity, jnp.zeros(dim, jnp.float32))
 
     def run(seed, init):
-        result = sample(logdensity, init=init, num_warmup=num_warmup, num_samples=num_samples,
+        result = sample(target, init=init, num_warmup=num_warmup, num_samples=num_samples,
                         num_chains=NUM_CHAINS, dense_mass=dense, seed=seed, progress_bar=False)
         samples = result.samples
         draws = next(iter(samples.values())) if isinstance(samples, dict) else samples
