@@ -107,7 +107,8 @@ class Likelihood:
         return y.reshape((y.shape[0],) + self.target_shape).astype(self._target_dtype(y))
 
     def _target_dtype(self, y):
-        return y.dtype if np.issubdtype(y.dtype, np.floating) else np.float32
+        # Integer counts/labels become the default float dtype (float64 under x64).
+        return y.dtype if np.issubdtype(y.dtype, np.floating) else jnp.result_type(float)
 
     def check_targets(self, y: np.ndarray, argname: str = "y") -> None:
         """Raises ValueError for targets outside the likelihood's support."""

@@ -96,6 +96,9 @@ class Model:
             layers.append(layer)
         self._layers = layers
         self._layer_names = names
+        self._first_node_index = {}
+        for i, node in enumerate(self._nodes):
+            self._first_node_index.setdefault(id(node.layer), i)
         self._layer_input_shapes = first_shape
         self._graph_ready = True
 
@@ -187,11 +190,15 @@ class Model:
         return [values[id(t)] for t in self._outputs], new_state
 
     def kl(self, layer_params, key):
-        """Sum over layers of KL(posterior || prior) (each shared layer once)."""
+        """Sum over layers of KL(posterior || prior) (each shared layer once).
+
+        Each layer gets the key its first call receives in `forward` with the same
+        `key`, so a Monte-Carlo KL is evaluated at the weights that call drew.
+        """
         total = 0.0
-        for i, layer in enumerate(self._layers):
-            total = total + layer.kl(layer_params[self._layer_names[id(layer)]],
-                                     jax.random.fold_in(key, i))
+        for layer in self._layers:
+            node_key = jax.random.fold_in(key, self._first_node_index[id(layer)])
+            total = total + layer.kl(layer_params[self._layer_names[id(layer)]], node_key)
         return total
 
     def log_prior_at_mean(self, layer_params):
@@ -387,15 +394,9 @@ class Model:
         layer_params = self.params["layers"]
         out = {}
         for layer in self._layers:
-            if not getattr(layer, "is_bayesian", False):
-                continue
-            name = self._layer_names[id(layer)]
-            family = getattr(layer, "posterior", None)
-            out[name] = {
-                weight: family.distribution(p)
-                for weight, p in layer_params[name].items()
-                if isinstance(p, dict) and family is not None
-            }
+            if getattr(layer, "is_bayesian", False) and hasattr(layer, "posterior_distributions"):
+                name = self._layer_names[id(layer)]
+                out[name] = layer.posterior_distributions(layer_params[name])
         return out
 
     def summary(self, *, print_fn=print):

@@ -14,26 +14,20 @@ def _size(tree) -> int:
 
 
 def _layer_counts(model, layer):
-    name = model.layer_name(layer)
+    """(trainable entries, stochastic weights) of one layer."""
     shape = model._layer_input_shapes[id(layer)]
-    if model.train_state is not None:
-        trainable = _size(model.train_state.params["layers"][name])
-        stochastic = trainable if getattr(layer, "is_bayesian", False) else 0
-        return trainable, stochastic
     if hasattr(layer, "count_params"):
         counts = layer.count_params(shape)
-        stochastic = counts["trainable"] if getattr(layer, "is_bayesian", False) else 0
-        return counts["trainable"], stochastic
+        return counts["trainable"], counts["stochastic"]
     params, _ = jax.eval_shape(lambda k: layer.init(k, shape), jax.random.key(0))
-    trainable = _size(params)
-    return trainable, trainable if getattr(layer, "is_bayesian", False) else 0
+    return _size(params), 0
 
 
 def summary_table(model) -> str:
     """The summary as a string.
 
-    "Params" counts trainable entries (a Bayesian layer's posterior loc and scale);
-    "Stochastic" counts those that parameterise a weight posterior.
+    "Param #" counts trainable entries (a Bayesian layer's posterior loc and scale);
+    "Stochastic" counts the weights drawn from a posterior (each has a loc and a scale).
 
     Example:
         >>> from probflow import nn
@@ -48,7 +42,7 @@ def summary_table(model) -> str:
     for node in model._nodes:
         layer = node.layer
         rows.append((node, layer))
-    widths = (29, 26, 13, 12)
+    widths = (36, 20, 12, 12)
     header = ("Layer (type)", "Output Shape", "Param #", "Stochastic")
     rule = "=" * sum(widths)
 
@@ -74,6 +68,5 @@ def summary_table(model) -> str:
             n = _size(params)
             total += n
             out.append(line((f"likelihood_{i} ({head.name})", "", n, 0)))
-    out += [rule, f"Total params: {total:,}", f"Stochastic params: {stochastic_total:,}",
-            f"Deterministic params: {total - stochastic_total:,}", "_" * sum(widths)]
+    out += [rule, f"Total params: {total:,}", f"Stochastic weights: {stochastic_total:,}", "_" * sum(widths)]
     return "\n".join(out)

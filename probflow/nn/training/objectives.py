@@ -67,7 +67,8 @@ def objective_terms(objective, model, params, layer_state, xs, ys, mask, key, kl
     Returns:
         ``(loss, (nll, regulariser, outputs, new_layer_state))`` for `value_and_grad`.
     """
-    key_forward, key_reg = jax.random.split(key)
+    # The regulariser gets the forward key: a Monte-Carlo KL then uses the drawn weights.
+    key_forward = key
     outputs, new_state = model.forward(
         params["layers"], layer_state, xs, key=key_forward, training=True,
         mean_weights=objective.mean_weights,
@@ -77,7 +78,7 @@ def objective_terms(objective, model, params, layer_state, xs, ys, mask, key, kl
         log_lik = log_lik + head.log_likelihood(head_params, out, y)
     count = jnp.maximum(jnp.sum(mask), 1.0)
     nll = -jnp.sum(mask * log_lik) / count
-    reg = objective.regulariser(model, params["layers"], key_reg)
+    reg = objective.regulariser(model, params["layers"], key_forward)
     weight = kl_weight if objective.uses_kl_weight else 1.0
     loss = nll + weight * reg / num_train
     return loss, (nll, reg, outputs, new_state)
