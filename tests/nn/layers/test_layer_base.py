@@ -45,7 +45,16 @@ CASES = [
     lambda: nn.DenseFlipout(2, prior=dist.Normal(0.0, 0.1), posterior=nn.MeanFieldNormal(init_scale=0.01)),
     lambda: nn.Activation("softmax"),
     lambda: nn.LeakyReLU(0.1),
+    lambda: nn.Conv1D(2, 3, padding="causal", dilation_rate=2),
+    lambda: nn.Conv1DFlipout(2, 3, strides=2, padding="same"),
+    lambda: nn.Conv2DReparameterization(2, (3, 1), kl_method="mc"),
+    lambda: nn.MaxPooling1D(2, strides=1),
+    lambda: nn.Reshape((2, -1)),
+    lambda: nn.Dropout(0.25),
+    lambda: nn.BatchNormalization(momentum=0.9, center=False),
+    lambda: nn.Flatten(),
 ]
+SHAPES = {"Conv1D": (6, 4), "Conv1DFlipout": (6, 4), "Conv2DReparameterization": (5, 5, 4), "MaxPooling1D": (6, 4)}
 
 
 @pytest.mark.parametrize("make", CASES)
@@ -55,7 +64,7 @@ def test_config_round_trip_is_json(make):
     text = json.dumps(config)
     rebuilt = get_layer_class(type(layer).__name__).from_config(json.loads(text))
     assert rebuilt.get_config() == config
-    shape = (4,)
+    shape = SHAPES.get(type(layer).__name__, (4,))
     p1, _ = layer.init(jax.random.key(0), shape)
     p2, _ = rebuilt.init(jax.random.key(0), shape)
     assert jax.tree_util.tree_all(jax.tree_util.tree_map(np.array_equal, p1, p2))
@@ -109,3 +118,36 @@ def test_activation_callable_and_leaky_relu():
     assert np.allclose(nn.Activation(jnp.abs).apply({}, {}, x)[0], [[2.0, 3.0]])
     assert np.allclose(nn.LeakyReLU().apply({}, {}, x)[0], [[-0.6, 3.0]])
     assert nn.LeakyReLU().count_params((2,))["trainable"] == 0
+
+
+@pytest.mark.parametrize(
+    "make, input_shape",
+    [
+        (lambda: nn.Dense(3), (4,)),
+        (lambda: nn.Conv2D(2, 3), (5, 5, 1)),
+        (lambda: nn.BatchNormalization(), (3,)),
+        (lambda: nn.DenseFlipout(3, bias_posterior=None), (4,)),
+        (lambda: nn.Conv1DReparameterization(2, 3), (6, 2)),
+        (lambda: nn.Flatten(), (2, 3)),
+    ],
+)
+def test_weight_space_view(make, input_shape):
+    """The interface NUTS / SG-MCMC use: shapes, draws, means, apply_with_weights, log_prior."""
+    layer = make()
+    params, state = layer.init(jax.random.key(0), input_shape)
+    shapes = layer.weight_shapes(input_shape)
+    mean = layer.mean_weights(params)
+    draw = layer.sample_weights(jax.random.key(1), params)
+    assert {k: v.shape for k, v in mean.items()} == shapes == {k: v.shape for k, v in draw.items()}
+    x = jax.random.normal(jax.random.key(2), (2,) + input_shape)
+    y, _ = layer.apply_with_weights(mean, state, x)
+    assert y.shape == (2,) + layer.output_shape(input_shape)
+    expected = sum(float(jnp.sum(dist.Normal(0.0, 1.0).log_prob(w))) for w in mean.values())
+    np.testing.assert_allclose(float(jax.jit(layer.log_prior)(mean)), expected, rtol=1e-5, atol=1e-6)
+    if layer.is_bayesian:
+        assert any(not np.array_equal(draw[k], mean[k]) for k in draw)
+        assert layer.count_params(input_shape)["stochastic"] == sum(
+            int(np.prod(shapes[k])) for k in layer.stochastic_weights
+        )
+    else:
+        assert layer.sample_weights(jax.random.key(1), params) == params
