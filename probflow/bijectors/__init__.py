@@ -14,6 +14,12 @@ from probflow.bijectors.bijector import Bijector
 from probflow.bijectors.chain import Chain, Invert
 from probflow.bijectors.corr_cholesky import CorrCholesky
 from probflow.bijectors.elementwise import Exp, Identity, Power, Sigmoid, Softplus, Tanh
+from probflow.bijectors.flows import (
+    MaskedAutoregressive,
+    RealNVP,
+    masked_autoregressive_flow,
+    real_nvp_flow,
+)
 from probflow.bijectors.for_constraint import for_constraint, register_constraint_bijector
 from probflow.bijectors.ordered import Ordered
 from probflow.bijectors.positive_definite import CholeskyOuterProduct, PositiveDefinite
@@ -36,9 +42,11 @@ __all__ = [
     "FillTriangular",
     "Identity",
     "Invert",
+    "MaskedAutoregressive",
     "Ordered",
     "Permute",
     "Power",
+    "RealNVP",
     "PositiveDefinite",
     "Reshape",
     "Scale",
@@ -48,5 +56,7 @@ __all__ = [
     "StickBreaking",
     "Tanh",
     "for_constraint",
+    "masked_autoregressive_flow",
+    "real_nvp_flow",
     "register_constraint_bijector",
 ]

@@ -22,7 +22,9 @@ def as_float_array(value, name: str, owner: str):
         raise TypeError(
             f"{owner}: `{name}` must be a number or an array of numbers; got {type(value).__name__}"
         ) from None
-    if not jnp.issubdtype(array.dtype, jnp.number) or jnp.issubdtype(array.dtype, jnp.complexfloating):
+    if not jnp.issubdtype(array.dtype, jnp.number) or jnp.issubdtype(
+        array.dtype, jnp.complexfloating
+    ):
         raise TypeError(f"{owner}: `{name}` must be real-valued; got dtype {array.dtype}")
     if not jnp.issubdtype(array.dtype, jnp.floating):
         array = array.astype(jnp.result_type(float))

@@ -133,4 +133,3 @@ class Invert(Bijector):
 
     def __repr__(self):
         return f"Invert({self.bijector!r})"
-

@@ -77,5 +77,7 @@ class StickBreaking(Bijector):
     def inverse_shape(self, shape):
         shape = tuple(shape)
         if shape[-1] < 2:
-            raise ValueError(f"StickBreaking: a simplex needs at least 2 entries; got shape {shape}")
+            raise ValueError(
+                f"StickBreaking: a simplex needs at least 2 entries; got shape {shape}"
+            )
         return shape[:-1] + (shape[-1] - 1,)

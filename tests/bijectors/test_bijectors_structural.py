@@ -97,7 +97,9 @@ def test_batch_dims(name, x64):
 
 
 def test_zero_maps_to_uniform_simplex_and_identity():
-    np.testing.assert_allclose(bij.StickBreaking().forward(jnp.zeros(4)), np.full(5, 0.2), rtol=1e-6)
+    np.testing.assert_allclose(
+        bij.StickBreaking().forward(jnp.zeros(4)), np.full(5, 0.2), rtol=1e-6
+    )
     np.testing.assert_allclose(bij.CorrCholesky().forward(jnp.zeros(3)), np.eye(3), atol=1e-7)
     np.testing.assert_allclose(bij.PositiveDefinite().forward(jnp.zeros(6)), np.eye(3), atol=1e-7)
 

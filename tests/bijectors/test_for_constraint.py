@@ -62,7 +62,9 @@ def test_stan_choices():
     np.testing.assert_allclose(bij.for_constraint(c.greater_than(2.0)).forward(x), 2.0 + jnp.exp(x))
     np.testing.assert_allclose(bij.for_constraint(c.less_than(2.0)).forward(x), 2.0 - jnp.exp(x))
     np.testing.assert_allclose(
-        bij.for_constraint(c.interval(1.0, 3.0)).forward(x), 1.0 + 2.0 * jax.nn.sigmoid(x), rtol=1e-6
+        bij.for_constraint(c.interval(1.0, 3.0)).forward(x),
+        1.0 + 2.0 * jax.nn.sigmoid(x),
+        rtol=1e-6,
     )
     # Stan's lower_cholesky transform puts exp on the diagonal.
     L = bij.for_constraint(c.lower_cholesky).forward(jnp.array([0.0, 0.5, 1.0]))
@@ -83,8 +85,13 @@ def test_array_bounds_are_leaves_and_trace_under_jit():
 
 @pytest.mark.parametrize(
     "constraint",
-    [c.boolean, c.nonnegative_integer, c.positive_integer, c.integer_interval(0, 3),
-     c.independent(c.boolean, 1)],
+    [
+        c.boolean,
+        c.nonnegative_integer,
+        c.positive_integer,
+        c.integer_interval(0, 3),
+        c.independent(c.boolean, 1),
+    ],
 )
 def test_discrete_constraints_raise(constraint):
     with pytest.raises(ValueError, match="cannot be unconstrained: discrete"):
