@@ -23,6 +23,11 @@ from probflow.distributions.multinomial import Multinomial
 from probflow.distributions.negative_binomial import NegativeBinomial
 from probflow.distributions.one_hot_categorical import OneHotCategorical
 from probflow.distributions.poisson import Poisson
+from probflow.distributions.dirichlet import Dirichlet
+from probflow.distributions.lkj_cholesky import LKJCholesky
+from probflow.distributions.low_rank_multivariate_normal import LowRankMultivariateNormal
+from probflow.distributions.multivariate_normal import MultivariateNormal
+from probflow.distributions.wishart import Wishart
 
 # -- meta distributions: Independent, Transformed, mixtures, Deterministic, joints -----
 from probflow.distributions.deterministic import Deterministic
