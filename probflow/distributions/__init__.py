@@ -12,7 +12,24 @@ from probflow.distributions.distribution import Distribution
 from probflow.distributions.kl import kl_divergence, register_kl
 
 # -- continuous univariate families --------------------------------------------------
+from probflow.distributions.beta import Beta
+from probflow.distributions.cauchy import Cauchy
+from probflow.distributions.exponential import Exponential
+from probflow.distributions.gamma import Chi2, Gamma
+from probflow.distributions.gumbel import Gumbel
+from probflow.distributions.half_cauchy import HalfCauchy
+from probflow.distributions.half_normal import HalfNormal
+from probflow.distributions.inverse_gamma import InverseGamma
+from probflow.distributions.laplace import Laplace
+from probflow.distributions.logistic import Logistic
+from probflow.distributions.lognormal import LogNormal
 from probflow.distributions.normal import Normal
+from probflow.distributions.pareto import Pareto
+from probflow.distributions.student_t import StudentT
+from probflow.distributions.truncated_normal import TruncatedNormal
+from probflow.distributions.uniform import Uniform
+from probflow.distributions.von_mises import VonMises
+from probflow.distributions.weibull import Weibull
 
 # -- discrete and multivariate families ------------------------------------------------
 from probflow.distributions.bernoulli import Bernoulli
