@@ -49,6 +49,7 @@ from probflow.distributions.wishart import Wishart
 # -- meta distributions: Independent, Transformed, mixtures, Deterministic, joints -----
 from probflow.distributions.deterministic import Deterministic
 from probflow.distributions.independent import Independent
+from probflow.distributions.improper import ImproperUniform
 from probflow.distributions.joint import JointDistributionNamed
 from probflow.distributions.mixture import Mixture, MixtureSameFamily
 from probflow.distributions.transformed import TransformedDistribution
