@@ -205,7 +205,7 @@ NUM_DRAWS = 20000
 def _chi_square(samples, log_pmf_fn, support_max):
     """Chi-square GOF with cells of expected count >= 5, tail merged into one cell."""
     values = np.arange(support_max + 1)
-    pmf = np.exp(np.asarray(log_pmf_fn(jnp.asarray(values, jnp.float32)), np.float64))
+    pmf = np.exp(np.asarray(jax.jit(log_pmf_fn)(jnp.asarray(values, jnp.float32)), np.float64))
     expected = NUM_DRAWS * pmf
     keep = expected >= 5
     observed = np.array([np.sum(samples == v) for v in values[keep]])
@@ -348,6 +348,7 @@ def test_grad_matches_finite_differences(name, x64):
     theta = np.float64(theta)
     f = lambda t: make(t).log_prob(jnp.asarray(value, jnp.float64))
     grad = jax.jit(jax.grad(f))(theta)
+    f = jax.jit(f)
     h = 1e-6
     fd = (f(theta + h) - f(theta - h)) / (2 * h)
     np.testing.assert_allclose(grad, fd, rtol=1e-6, atol=1e-8)
@@ -401,3 +402,21 @@ def test_bad_values_raise_with_validate_args():
         dist.Poisson(2.0, validate_args=True).log_prob(-1.0)
     with pytest.raises(ValueError, match="value"):
         dist.Multinomial(3.0, probs=jnp.array([0.5, 0.5]), validate_args=True).log_prob(jnp.array([1.0, 1.0]))
+
+
+@pytest.mark.parametrize(
+    "make, support_max",
+    [
+        (lambda: dist.Bernoulli(probs=jnp.array([0.3, 0.8])), 1),
+        (lambda: dist.Binomial(jnp.array([7.0, 30.0]), probs=jnp.array([0.33, 0.9])), 30),
+        (lambda: dist.Poisson(jnp.array([0.4, 6.5, 40.2])), 100),
+        (lambda: dist.NegativeBinomial(jnp.array([0.5, 3.3, 12.0]), probs=jnp.array([0.6, 0.45, 0.7])), 100),
+        (lambda: dist.Geometric(logits=jnp.array([-2.0, 1.0])), 10),
+        (lambda: dist.Categorical(logits=jnp.array([[0.0, 2.0, 1.0], [3.0, -1.0, 0.0]])), 2),
+    ],
+)
+def test_mode_is_argmax_of_pmf(make, support_max):
+    d = make()
+    grid = jnp.arange(support_max + 1.0).reshape((-1,) + (1,) * len(d.batch_shape))
+    argmax = np.argmax(np.asarray(d.log_prob(grid)), axis=0)
+    np.testing.assert_array_equal(np.asarray(d.mode()), argmax)

@@ -256,6 +256,7 @@ def test_shapes_batched_loc_shared_scale_tril(key):
 def _fd_check(f, theta, h=1e-6):
     theta = np.asarray(theta, np.float64)
     grad = np.asarray(jax.jit(jax.grad(f))(jnp.asarray(theta)))
+    f = jax.jit(f)
     fd = np.zeros_like(theta)
     for idx in np.ndindex(theta.shape):
         step = np.zeros_like(theta)
