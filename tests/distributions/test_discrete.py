@@ -97,6 +97,9 @@ def test_poisson_vs_scipy(x64):
     rate = np.array([1e-8, 3.5, 1e6])
     k = np.array([[0.0], [1.0], [4.0], [30.0], [998000.0], [1e6], [1002000.0]])
     _check_methods("Poisson", dist.Poisson(rate), st.poisson(rate), k, ("log_prob", "cdf", "mean", "variance"))
+    # Entropy: a truncated sum below rate 50, an asymptotic series above.
+    rate = np.array([1e-8, 0.7, 3.5, 49.9, 50.1, 300.0])
+    _record("Poisson", "entropy", dist.Poisson(rate).entropy(), [st.poisson(r).entropy() for r in rate])
 
 
 def test_negative_binomial_vs_scipy(x64):
