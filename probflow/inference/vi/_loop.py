@@ -1,13 +1,22 @@
-"""The compiled part of `vi.fit`: one chunk of optimisation steps as a `lax.scan`.
+"""The compiled part of `vi.fit`: chunks of optimisation steps as one `lax.scan` each.
 
-Pure functions over a NamedTuple carry. The target is a jit *argument* (never closed
-over) and the family / optimizer / estimator settings are static, so a second fit with
-equal settings and shapes reuses the compiled program, even with new data.
+Pure functions over a NamedTuple carry. The target travels as *leaves* (its arrays:
+data, bijector parameters) with its tree structure as part of the cache key, and the
+family / optimizer / estimator settings are static; so a second fit with equal settings
+and shapes reuses the compiled program, even with new data, and a chunk call costs
+no Python-side pytree flattening of the target.
+
+Speed: the common path has no per-step bookkeeping beyond the optimiser update. A
+non-finite loss is detected on the host from the chunk's losses; that chunk is then
+replayed from its (finite) starting carry with the guarded step, which freezes the
+parameters at the first non-finite loss or gradient. Step keys are
+``fold_in(key, step)``, so the replay draws the same numbers and chunking never changes
+the result.
 """
 
 from __future__ import annotations
 
-from functools import partial
+import functools
 from typing import Any, NamedTuple
 
 import jax
@@ -17,18 +26,21 @@ from jax.flatten_util import ravel_pytree
 
 from probflow.inference.vi.elbo import negative_elbo
 
-__all__ = ["FitCarry", "flat_logdensity", "run_chunk", "run_map"]
+__all__ = ["FitCarry", "chunk_program", "flat_logdensity", "run_map"]
+
+# Incremented each time a chunk program is traced (tests check a refit does not).
+TRACE_COUNT = {"chunk": 0}
 
 
 class FitCarry(NamedTuple):
     """State threaded through the steps.
 
     Attributes:
-        params: the family's parameters; never overwritten by non-finite values.
+        params: the family's parameters.
         opt_state: the optax state.
-        step: int32 number of steps done.
-        nonfinite_step: int32 index of the first non-finite step, -1 if none. Once set,
-            updates stop, so `params` are the last finite ones.
+        step: int32 number of steps done (also the index folded into the step key).
+        nonfinite_step: int32 index of the first non-finite step, -1 if none (set by
+            the guarded replay only; from that step on the parameters are frozen).
     """
 
     params: Any
@@ -43,52 +55,63 @@ def flat_logdensity(target):
     return lambda x: target.logdensity(unravel(x))
 
 
-def _all_finite(tree):
+def all_finite(tree):
+    """Whether every leaf of `tree` is finite (a boolean scalar array)."""
     leaves = jax.tree_util.tree_leaves(tree)
     return jnp.all(jnp.stack([jnp.all(jnp.isfinite(leaf)) for leaf in leaves]))
 
 
-def _guarded_update(ok, new, old):
+def _select(ok, new, old):
     return jax.tree_util.tree_map(lambda n, o: jnp.where(ok, n, o), new, old)
 
 
-@partial(
-    jax.jit,
-    static_argnames=("family", "optimizer", "num_particles", "stl", "analytic_entropy"),
-)
-def run_chunk(target, carry, keys, *, family, optimizer, num_particles, stl, analytic_entropy):
-    """Runs ``len(keys)`` ELBO steps; returns ``(carry, losses [len(keys)])``."""
-    logdensity_fn = flat_logdensity(target)
-    loss_and_grad = jax.value_and_grad(negative_elbo, argnums=1)
+@functools.lru_cache(maxsize=64)
+def chunk_program(target_treedef, family, optimizer, num_particles, stl, analytic_entropy):
+    """The jitted ``program(target_leaves, carry, key, *, length, guarded)`` for a setting.
 
-    def one_step(carry, key):
-        loss, grads = loss_and_grad(
-            key,
-            carry.params,
-            family,
-            logdensity_fn,
-            num_particles=num_particles,
-            stl=stl,
-            analytic_entropy=analytic_entropy,
-        )
-        updates, opt_state = optimizer.update(grads, carry.opt_state, carry.params)
-        params = optax.apply_updates(carry.params, updates)
-        finite = jnp.isfinite(loss) & _all_finite(grads)
-        running = carry.nonfinite_step < 0
-        ok = finite & running
-        nonfinite_step = jnp.where(running & ~finite, carry.step, carry.nonfinite_step)
-        new_carry = FitCarry(
-            _guarded_update(ok, params, carry.params),
-            _guarded_update(ok, opt_state, carry.opt_state),
-            carry.step + 1,
-            nonfinite_step,
-        )
-        return new_carry, loss
+    Returns a function that runs `length` steps from `carry` and returns
+    ``(carry, losses [length], params_finite)``. With ``guarded=True`` updates stop at the first
+    non-finite loss or gradient and `nonfinite_step` records it.
+    """
 
-    return jax.lax.scan(one_step, carry, keys)
+    def program(target_leaves, carry, key, *, length, guarded):
+        TRACE_COUNT["chunk"] += 1
+        target = jax.tree_util.tree_unflatten(target_treedef, target_leaves)
+        logdensity_fn = flat_logdensity(target)
+        loss_and_grad = jax.value_and_grad(negative_elbo, argnums=1)
+
+        def one_step(carry, _):
+            loss, grads = loss_and_grad(
+                jax.random.fold_in(key, carry.step),
+                carry.params,
+                family,
+                logdensity_fn,
+                num_particles=num_particles,
+                stl=stl,
+                analytic_entropy=analytic_entropy,
+            )
+            updates, opt_state = optimizer.update(grads, carry.opt_state, carry.params)
+            params = optax.apply_updates(carry.params, updates)
+            if not guarded:
+                return FitCarry(params, opt_state, carry.step + 1, carry.nonfinite_step), loss
+            finite = jnp.isfinite(loss) & all_finite(grads)
+            running = carry.nonfinite_step < 0
+            ok = finite & running
+            new_carry = FitCarry(
+                _select(ok, params, carry.params),
+                _select(ok, opt_state, carry.opt_state),
+                carry.step + 1,
+                jnp.where(running & ~finite, carry.step, carry.nonfinite_step),
+            )
+            return new_carry, loss
+
+        carry, losses = jax.lax.scan(one_step, carry, None, length=length)
+        return carry, losses, all_finite(carry.params)
+
+    return jax.jit(program, static_argnames=("length", "guarded"))
 
 
-@partial(jax.jit, static_argnames=("num_steps", "optimizer"))
+@functools.partial(jax.jit, static_argnames=("num_steps", "optimizer"))
 def run_map(target, x0, *, num_steps, optimizer):
     """Maximises the unconstrained log density from flat `x0` for `num_steps` steps.
 
@@ -103,7 +126,7 @@ def run_map(target, x0, *, num_steps, optimizer):
         updates, new_opt_state = optimizer.update(grad, opt_state, x)
         ok = jnp.isfinite(loss) & jnp.all(jnp.isfinite(grad))
         new_x = optax.apply_updates(x, updates)
-        return (_guarded_update(ok, new_x, x), _guarded_update(ok, new_opt_state, opt_state)), None
+        return (_select(ok, new_x, x), _select(ok, new_opt_state, opt_state)), None
 
     (x, _), _ = jax.lax.scan(one_step, (x0, optimizer.init(x0)), None, length=num_steps)
     return x

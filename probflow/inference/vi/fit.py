@@ -20,7 +20,7 @@ from jax.flatten_util import ravel_pytree
 
 from probflow._seed import as_key
 from probflow.inference.target import Target
-from probflow.inference.vi._loop import FitCarry, run_chunk, run_map
+from probflow.inference.vi._loop import FitCarry, chunk_program, run_map
 from probflow.inference.vi.callbacks import FitInfo, TerminateOnNaN
 from probflow.inference.vi.families import resolve_family
 from probflow.inference.vi.result import VIResult
@@ -109,42 +109,47 @@ def fit(
     loc = _initial_loc(target, init, key_init, map_steps, map_learning_rate)
     params = family.init(key_family, loc)
     carry = FitCarry(params, optimizer.init(params), jnp.int32(0), jnp.int32(-1))
-    step_keys = jax.random.split(key_steps, num_steps)
 
-    settings = dict(
-        family=family,
-        optimizer=optimizer,
-        num_particles=num_particles,
-        stl=stl,
-        analytic_entropy=analytic_entropy,
+    target_leaves, target_treedef = jax.tree_util.tree_flatten(target)
+    program = chunk_program(
+        target_treedef, family, optimizer, num_particles, bool(stl), analytic_entropy
     )
+
+    def launch(carry, length, guarded=False):
+        return program(target_leaves, carry, key_steps, length=length, guarded=guarded)
+
     chunk_size = math.ceil(num_steps / num_chunks)
     bounds = [(s, min(s + chunk_size, num_steps)) for s in range(0, num_steps, chunk_size)]
     losses, stop_reason = [], "num_steps reached"
     bar = _progress(num_steps, progress_bar)
-    # Pipelined: chunk i+1 is dispatched before chunk i's losses reach the host. When
-    # a callback stops the fit after chunk i, chunk i+1's result is simply dropped.
-    pending = run_chunk(target, carry, step_keys[bounds[0][0] : bounds[0][1]], **settings)
+    pending = launch(carry, bounds[0][1] - bounds[0][0])
     for i, (start, stop) in enumerate(bounds):
-        carry, chunk_losses = pending
+        start_carry = carry
+        carry, chunk_losses, params_finite = pending
+        # Pipelined: chunk i+1 is queued before chunk i's losses reach the host; it is
+        # dropped if chunk i turns out bad or a callback stops the fit.
         if i + 1 < len(bounds):
-            nxt = bounds[i + 1]
-            pending = run_chunk(target, carry, step_keys[nxt[0] : nxt[1]], **settings)
+            pending = launch(carry, bounds[i + 1][1] - bounds[i + 1][0])
+        chunk_losses = np.asarray(chunk_losses)
+        nonfinite_step = None
+        if not (np.all(np.isfinite(chunk_losses)) and bool(params_finite)):
+            # Replay this chunk from its finite start with the guarded step: same keys,
+            # same trajectory, parameters frozen at the first non-finite step.
+            carry, chunk_losses, _ = launch(start_carry, stop - start, guarded=True)
+            bad = int(carry.nonfinite_step)
+            if bad >= 0:
+                nonfinite_step = bad
+                chunk_losses = np.asarray(chunk_losses)[: bad - start + 1]
         losses.append(np.asarray(chunk_losses))
-        nonfinite_step = int(carry.nonfinite_step)
-        if nonfinite_step >= 0:
-            # Keep the losses up to and including the first bad step.
-            losses[-1] = losses[-1][: nonfinite_step - start + 1]
-        all_losses = np.concatenate(losses)
         if bar is not None:
             bar.update(stop - start)
             bar.set_postfix(loss=f"{float(np.mean(losses[-1])):.4g}")
         info = FitInfo(
-            step=stop if nonfinite_step < 0 else nonfinite_step + 1,
+            step=start + losses[-1].size,
             num_steps=num_steps,
-            losses=all_losses,
+            losses=np.concatenate(losses),
             params=carry.params,
-            nonfinite_step=None if nonfinite_step < 0 else nonfinite_step,
+            nonfinite_step=nonfinite_step,
         )
         reason = _run_callbacks(callbacks, info)
         if reason is not None:
