@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import operator
 
 import jax
 import jax.numpy as jnp
@@ -44,9 +45,13 @@ class LKJCholesky(Distribution):
     has_rsample = False
 
     def __init__(self, dimension, concentration=1.0, *, validate_args=False):
-        if not isinstance(dimension, int) or isinstance(dimension, bool) or dimension < 2:
+        try:
+            valid = not isinstance(dimension, bool) and operator.index(dimension) >= 2
+        except TypeError:
+            valid = False
+        if not valid:
             raise ValueError(f"LKJCholesky: `dimension` must be an int >= 2; got {dimension!r}")
-        self.dimension = dimension
+        self.dimension = operator.index(dimension)
         (self.concentration,) = promote_params(concentration)
         self._validate(validate_args, concentration=self.concentration)
 

@@ -317,6 +317,7 @@ def test_jit_vmap_over_batches_of_distributions():
         (lambda: dist.Dirichlet(jnp.array([1.0, -1.0]), validate_args=True), "concentration"),
         (lambda: dist.Dirichlet(1.0), "concentration"),
         (lambda: dist.LKJCholesky(1, 1.0), "dimension"),
+        (lambda: dist.LKJCholesky(2.5, 1.0), "dimension"),
         (lambda: dist.LKJCholesky(3, -1.0, validate_args=True), "concentration"),
         (lambda: dist.Wishart(1.5, scale_tril=jnp.eye(3), validate_args=True), "df"),
         (lambda: dist.Wishart(4.0, scale_matrix=-jnp.eye(2), validate_args=True), "scale_matrix"),
