@@ -5,7 +5,7 @@ Example:
     >>> X, y, w = datasets.logistic_regression_data(100, 5)
 """
 
-from probflow.datasets import posteriordb
+from probflow.datasets import posteriordb, posteriordb_joint
 from probflow.datasets.synthetic import (
     correlated_gaussian_covariance,
     correlated_gaussian_logdensity,
