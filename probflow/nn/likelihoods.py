@@ -305,15 +305,19 @@ class Categorical(Likelihood):
             f"integer labels of shape {label_shape} or one-hot of shape {output_shape}"
         )
 
+    def _is_one_hot(self, y) -> bool:
+        # Either form is accepted whatever the head was built with.
+        return y.shape[1:] == self.output_shape and self.output_shape[-1] > 1
+
     def prepare_targets(self, y):
         y = np.asarray(y)
-        if self.one_hot and y.shape[1:] == self.output_shape:
+        if self._is_one_hot(y):
             y = np.argmax(y, axis=-1)
         return y.reshape((y.shape[0],) + self.target_shape).astype(np.int32)
 
     def check_targets(self, y, argname="y"):
         y = np.asarray(y)
-        if self.one_hot and y.shape[1:] == self.output_shape:
+        if self._is_one_hot(y):
             if not (np.isin(y, (0, 1)).all() and (y.sum(-1) == 1).all()):
                 raise ValueError(f"categorical likelihood: one-hot `{argname}` rows must be 0/1 "
                                  "with exactly one 1")

@@ -9,8 +9,10 @@ epoch as one `lax.scan`); what training changes is one `TrainState` pytree
 
 from __future__ import annotations
 
+import contextlib
+
 import jax
-import numpy as np
+import jax.numpy as jnp
 
 from probflow.nn.functional import SymbolicTensor, topological_nodes
 
@@ -24,6 +26,16 @@ def _as_tensor_list(tensors, argname):
         raise TypeError(f"`{argname}` must be a SymbolicTensor (from nn.Input or a layer call) "
                         f"or a list of them; got {type(tensors).__name__}")
     return items, single
+
+
+@contextlib.contextmanager
+def _predict_hooks(model, callbacks):
+    from probflow.nn.callbacks.base import CallbackList
+
+    cbs = CallbackList(callbacks, model=model)
+    cbs.on_predict_begin()
+    yield
+    cbs.on_predict_end()
 
 
 class Model:
@@ -310,24 +322,27 @@ class Model:
 
         return evaluate(self, x, y, num_samples=num_samples, batch_size=batch_size, seed=seed)
 
-    def predict(self, x, num_samples=100, seed=0, *, batch_size=256):
+    def predict(self, x, num_samples=100, seed=0, *, batch_size=256, callbacks=None):
         """Posterior predictive mean (class probabilities for categorical/bernoulli).
 
         Same seed (and batch size), same answer. Works through `x` in batches of
-        `batch_size` to bound memory.
+        `batch_size` to bound memory. `callbacks` get `on_predict_begin` / `_end`.
 
         Returns:
             array ``(n, ...)`` (a list for several outputs).
         """
         from probflow.nn.training.predict import predict
 
-        return predict(self, x, num_samples=num_samples, seed=seed, batch_size=batch_size)
+        with _predict_hooks(self, callbacks):
+            return predict(self, x, num_samples=num_samples, seed=seed, batch_size=batch_size)
 
-    def predictive(self, x, num_samples=100, seed=0, *, batch_size=256):
+    def predictive(self, x, num_samples=100, seed=0, *, batch_size=256, callbacks=None):
         """Draws from the posterior predictive: array ``(num_samples, n, ...)``."""
         from probflow.nn.training.predict import predictive
 
-        return predictive(self, x, num_samples=num_samples, seed=seed, batch_size=batch_size)
+        with _predict_hooks(self, callbacks):
+            return predictive(self, x, num_samples=num_samples, seed=seed,
+                              batch_size=batch_size)
 
     def predict_interval(self, x, ci=0.95, num_samples=1000, seed=0, *, batch_size=256):
         """Central `ci` posterior predictive interval from `num_samples` draws.
@@ -384,9 +399,8 @@ class Model:
     @kl_weight.setter
     def kl_weight(self, value):
         state = self._require_state("kl_weight")
-        self.train_state = state._replace(
-            kl_weight=np.asarray(value, dtype=np.asarray(state.kl_weight).dtype)
-        )
+        # full_like keeps dtype and weak type, so the compiled epoch is reused.
+        self.train_state = state._replace(kl_weight=jnp.full_like(state.kl_weight, value))
 
     @property
     def posterior(self) -> dict:

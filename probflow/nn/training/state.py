@@ -155,7 +155,8 @@ def set_learning_rate(opt_state, value):
         if not done[0] and _is_injected(node) and "learning_rate" in node.hyperparams:
             old = node.hyperparams["learning_rate"]
             hyper = dict(node.hyperparams)
-            hyper["learning_rate"] = jnp.asarray(value, jnp.result_type(old)).reshape(jnp.shape(old))
+            # full_like keeps dtype, shape and weak type: the jit cache key is unchanged.
+            hyper["learning_rate"] = jnp.full_like(old, value)
             done[0] = True
             return node._replace(hyperparams=hyper)
         if isinstance(node, tuple) and not hasattr(node, "_fields"):
