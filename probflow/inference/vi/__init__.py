@@ -14,6 +14,7 @@ from probflow.inference.vi.callbacks import Convergence, FitInfo, TerminateOnNaN
 from probflow.inference.vi.elbo import negative_elbo
 from probflow.inference.vi.families import (
     Family,
+    Flow,
     FullRank,
     GuideDistribution,
     LowRank,
@@ -27,6 +28,7 @@ __all__ = [
     "Convergence",
     "Family",
     "FitInfo",
+    "Flow",
     "FullRank",
     "GuideDistribution",
     "LowRank",

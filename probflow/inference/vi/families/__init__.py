@@ -7,11 +7,12 @@ Example:
 """
 
 from probflow.inference.vi.families.base import Family, GuideDistribution
+from probflow.inference.vi.families.flow import Flow
 from probflow.inference.vi.families.fullrank import FullRank
 from probflow.inference.vi.families.lowrank import LowRank
 from probflow.inference.vi.families.meanfield import MeanField
 
-_BY_NAME = {"meanfield": MeanField, "fullrank": FullRank, "lowrank": LowRank}
+_BY_NAME = {"meanfield": MeanField, "fullrank": FullRank, "lowrank": LowRank, "flow": Flow}
 
 
 def resolve_family(family) -> Family:
@@ -26,10 +27,6 @@ def resolve_family(family) -> Family:
     if isinstance(family, Family):
         return family
     if isinstance(family, str):
-        if family == "flow":
-            from probflow.inference.vi.families.flow import Flow
-
-            return Flow()
         if family in _BY_NAME:
             return _BY_NAME[family]()
     raise ValueError(
@@ -38,4 +35,4 @@ def resolve_family(family) -> Family:
     )
 
 
-__all__ = ["Family", "FullRank", "GuideDistribution", "LowRank", "MeanField", "resolve_family"]
+__all__ = ["Family", "Flow", "FullRank", "GuideDistribution", "LowRank", "MeanField", "resolve_family"]

@@ -105,7 +105,8 @@ class GuideDistribution(Distribution):
 
     @property
     def event_shape(self) -> tuple:
-        return tuple(jnp.shape(self.family.mean(self.params)))
+        draw = jax.eval_shape(lambda p: self.family.sample(jax.random.key(0), p, 1), self.params)
+        return tuple(draw.shape[1:])
 
     @property
     def dtype(self):
