@@ -202,5 +202,6 @@ def test_predict_hooks(model):
             self.events.append("end")
 
     rec = PredictRecorder()
+    model.fit(X, Y, epochs=1, batch_size=BATCH, verbose=0)
     model.predict(X[:3], num_samples=2, callbacks=[rec])
     assert rec.events == ["begin", "end"]
