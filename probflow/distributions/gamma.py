@@ -23,7 +23,10 @@ class _GammaBase(Distribution):
         shape = sample_shape + self.batch_shape
         # jax.random.gamma differentiates through the draw by implicit reparameterisation.
         alpha = jnp.broadcast_to(self._concentration, shape)
-        return jax.random.gamma(key, alpha, shape, self.dtype) / self._rate
+        draws = jax.random.gamma(key, alpha, shape, self.dtype)
+        # Small concentrations put real mass below the smallest float (0.1: ~1e-4 of
+        # draws in float32); clamp so every draw stays inside the positive support.
+        return jnp.maximum(draws / self._rate, jnp.finfo(self.dtype).tiny)
 
     def _log_prob(self, value):
         alpha, rate = self._concentration, self._rate

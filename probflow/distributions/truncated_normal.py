@@ -72,7 +72,14 @@ class TruncatedNormal(Distribution):
         return constraints.interval(self.low, self.high)
 
     def _bounds(self):
-        return (self.low - self.loc) / self.scale, (self.high - self.loc) / self.scale
+        return self._standardize_bound(self.low), self._standardize_bound(self.high)
+
+    def _standardize_bound(self, bound):
+        # An infinite bound stays infinite without touching loc and scale, so their
+        # gradients do not pick up inf * 0 = NaN from it.
+        infinite = jnp.isinf(bound)
+        finite_bound = jnp.where(infinite, 0.0, bound)
+        return jnp.where(infinite, bound, (finite_bound - self.loc) / self.scale)
 
     def _log_mass(self):
         return _log_normal_mass(*self._bounds())
