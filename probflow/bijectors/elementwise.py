@@ -123,7 +123,8 @@ class Sigmoid(Bijector):
         width = self.high - self.low
         y = self.low + width * unit
         # Rounding can land on an endpoint again after scaling; step back inside.
-        y = jnp.clip(y, jnp.nextafter(self.low, self.high), jnp.nextafter(self.high, self.low))
+        low, high = self.low.astype(y.dtype), self.high.astype(y.dtype)
+        y = jnp.clip(y, jnp.nextafter(low, high), jnp.nextafter(high, low))
         return y, log_det + jnp.log(width)
 
     def inverse_and_log_det(self, y):

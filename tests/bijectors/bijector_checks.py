@@ -42,16 +42,20 @@ def from_lower_entries(m):
     return lambda v: jnp.zeros((m, m), v.dtype).at[rows, cols].set(v)
 
 
-def _evaluate(case):
+def _evaluate(case, xs):
     """Everything `check_case` compares, computed in one compiled program."""
     from_free = case.in_from_free or (lambda v: jnp.reshape(v, jnp.shape(case.x)))
 
     @jax.jit
-    def run(b, x):
+    def run(b, x, xs):
         y, log_det = b.forward_and_log_det(x)
         x_back, inv_log_det = b.inverse_and_log_det(y)
         jac = jax.jacfwd(lambda v: case.out_to_free(b.forward(from_free(v))))(case.in_to_free(x))
         sign, autodiff = jnp.linalg.slogdet(jac)
+        # A [2, 2] batch of events: the bijector's own batching against vmap.
+        ys, log_dets = b.forward_and_log_det(xs)
+        ys_map, log_dets_map = jax.vmap(jax.vmap(b.forward_and_log_det))(xs)
+        xs_back, inv_log_dets = b.inverse_and_log_det(ys)
         return {
             "y": y,
             "log_det": log_det,
@@ -63,15 +67,26 @@ def _evaluate(case):
             "autodiff": autodiff,
             "fldj": b.forward_log_det_jacobian(x),
             "ildj": b.inverse_log_det_jacobian(y),
+            "ys": ys,
+            "log_dets": log_dets,
+            "ys_map": ys_map,
+            "log_dets_map": log_dets_map,
+            "xs_back": xs_back,
+            "inv_log_dets": inv_log_dets,
         }
 
-    return run(case.bijector, case.x)
+    return run(case.bijector, case.x, xs)
 
 
-def check_case(case, *, rtol=1e-9, atol=1e-9):
-    """Round trips both ways, log-det vs autodiff slogdet, inverse log-det = -forward."""
+def check_case(case, xs, *, rtol=1e-9, atol=1e-9):
+    """Checks one bijector on one event `case.x` and a [2, 2] batch of events `xs`.
+
+    Round trips both ways, log-det vs autodiff slogdet, inverse log-det = -forward, and
+    batched inputs against vmap (log-dets with the batch shape).
+    """
     b, x = case.bijector, case.x
-    out = _evaluate(case)
+    assert xs.shape[:2] == (2, 2) and xs.shape[2:] == x.shape
+    out = _evaluate(case, xs)
     y = out["y"]
     assert y.shape == b.forward_shape(jnp.shape(x))
     assert b.inverse_shape(y.shape) == jnp.shape(x)
@@ -86,23 +101,10 @@ def check_case(case, *, rtol=1e-9, atol=1e-9):
     np.testing.assert_allclose(out["fldj"], out["log_det"], rtol=1e-12)
     np.testing.assert_allclose(out["ildj"], out["inv_log_det"], rtol=1e-12)
 
-
-@jax.jit
-def _batch_and_vmapped(b, xs):
-    # The bijector's own batching against mapping it over the leading axis.
-    ys, log_dets = b.forward_and_log_det(xs)
-    ys_map, log_dets_map = jax.vmap(b.forward_and_log_det)(xs)
-    xs_back, inv_log_dets = b.inverse_and_log_det(ys)
-    return ys, log_dets, ys_map, log_dets_map, xs_back, inv_log_dets
-
-
-def check_batch(bijector, xs):
-    """A leading batch of events maps like the events one at a time (vmap)."""
-    ys, log_dets, ys_map, log_dets_map, xs_back, inv_log_dets = _batch_and_vmapped(bijector, xs)
-    expected_ld_shape = xs.shape[: xs.ndim - bijector.event_ndims]
-    assert log_dets.shape == expected_ld_shape, (log_dets.shape, expected_ld_shape)
-    assert inv_log_dets.shape == expected_ld_shape
-    np.testing.assert_allclose(ys, ys_map, rtol=1e-6, atol=1e-6)
-    np.testing.assert_allclose(log_dets, log_dets_map, rtol=1e-6, atol=1e-6)
-    np.testing.assert_allclose(xs_back, xs, rtol=1e-5, atol=1e-5)
-    np.testing.assert_allclose(inv_log_dets, -log_dets, rtol=1e-5, atol=1e-5)
+    expected_ld_shape = xs.shape[: xs.ndim - b.event_ndims]
+    assert out["log_dets"].shape == expected_ld_shape, (out["log_dets"].shape, expected_ld_shape)
+    assert out["inv_log_dets"].shape == expected_ld_shape
+    np.testing.assert_allclose(out["ys"], out["ys_map"], rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(out["log_dets"], out["log_dets_map"], rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(out["xs_back"], xs, rtol=1e-7, atol=1e-7)
+    np.testing.assert_allclose(out["inv_log_dets"], -out["log_dets"], rtol=1e-9, atol=1e-9)

@@ -5,37 +5,34 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from bijector_checks import Case, check_batch, check_case
+from bijector_checks import Case, check_case
 
 from probflow import bijectors as bij
 
 EVENT_SIZE = 4
 
 
-def _perturbed(params, key, scale=0.3):
-    # Fresh layers are the identity; randomise every weight so the checks bite.
-    leaves, treedef = jax.tree_util.tree_flatten(params)
-    keys = jax.random.split(key, len(leaves))
-    noisy = [
-        leaf + scale * jax.random.normal(k, leaf.shape, leaf.dtype) for leaf, k in zip(leaves, keys)
-    ]
-    return jax.tree_util.tree_unflatten(treedef, noisy)
+def _perturbed(params, seed, scale=0.3):
+    # Fresh layers are the identity; randomise every weight so the checks bite. NumPy
+    # noise keeps this free of per-shape XLA compiles.
+    rng = np.random.default_rng(seed)
+    return jax.tree_util.tree_map(
+        lambda leaf: leaf + scale * jnp.asarray(rng.normal(size=leaf.shape), leaf.dtype), params
+    )
 
 
 def _maf(hidden=(8, 8)):
     params = bij.MaskedAutoregressive.init_params(jax.random.key(0), EVENT_SIZE, hidden)
-    return bij.MaskedAutoregressive(_perturbed(params, jax.random.key(1)))
+    return bij.MaskedAutoregressive(_perturbed(params, 1))
 
 
 def _realnvp(parity=0, mask=None):
     params = bij.RealNVP.init_params(jax.random.key(2), EVENT_SIZE, (8,), mask=mask, parity=parity)
-    return bij.RealNVP(_perturbed(params, jax.random.key(3)), mask=mask, parity=parity)
+    return bij.RealNVP(_perturbed(params, 3), mask=mask, parity=parity)
 
 
 FLOWS = {
     "maf": _maf,
-    "maf_one_hidden": lambda: _maf((5,)),
-    "realnvp_even": lambda: _realnvp(0),
     "realnvp_odd": lambda: _realnvp(1),
     "realnvp_mask": lambda: _realnvp(mask=[True, True, True, False]),
     "maf_stack": lambda: bij.Chain([_maf(), bij.Permute([3, 2, 1, 0]), _maf((5,))]),
@@ -44,15 +41,11 @@ FLOWS = {
 
 
 @pytest.mark.parametrize("name", sorted(FLOWS))
-def test_round_trip_and_log_det(name, x64):
-    x = jnp.asarray(np.random.default_rng(0).normal(size=EVENT_SIZE))
-    check_case(Case(FLOWS[name](), x))
-
-
-@pytest.mark.parametrize("name", ["maf", "realnvp_odd"])
-def test_batch_dims(name, x64):
-    xs = jnp.asarray(np.random.default_rng(1).normal(size=(2, 3, EVENT_SIZE)))
-    check_batch(FLOWS[name](), xs)
+def test_round_trip_log_det_and_batch(name, x64):
+    rng = np.random.default_rng(0)
+    x = jnp.asarray(rng.normal(size=EVENT_SIZE))
+    xs = jnp.asarray(rng.normal(size=(2, 2, EVENT_SIZE)))
+    check_case(Case(FLOWS[name](), x), xs)
 
 
 def test_maf_is_autoregressive(x64):
@@ -71,13 +64,18 @@ def test_realnvp_passes_masked_dims_through():
     assert not np.allclose(y[1:3], x[1:3])
 
 
+@jax.jit
+def _forward_many(flows, x):
+    return [flow.forward_and_log_det(x) for flow in flows]
+
+
 def test_fresh_layers_are_identity():
     x = jax.random.normal(jax.random.key(4), (3, 5))
-    for flow in (
+    flows = [
         bij.MaskedAutoregressive(bij.MaskedAutoregressive.init_params(jax.random.key(0), 5)),
         bij.real_nvp_flow(jax.random.key(0), 5, num_layers=2),
-    ):
-        y, log_det = flow.forward_and_log_det(x)
+    ]
+    for y, log_det in _forward_many(flows, x):
         np.testing.assert_array_equal(y, x)
         np.testing.assert_array_equal(log_det, jnp.zeros(3))
 
