@@ -16,6 +16,8 @@ the same key is evaluated at the same weight draw as the forward pass.
 
 from __future__ import annotations
 
+import itertools
+
 import jax
 import jax.numpy as jnp
 
@@ -117,11 +119,14 @@ class BayesianLinear(LinearLayer):
         }
 
     def _noise(self, key, params):
-        names = self.stochastic_weights
-        keys = jax.random.split(key, len(names))
+        # One draw for all stochastic tensors: fewer RNG kernels to compile and run.
+        locs = [params[f"{name}_loc"] for name in self.stochastic_weights]
+        sizes = [loc.size for loc in locs]
+        flat = jax.random.normal(key, (sum(sizes),), locs[0].dtype)
+        pieces = jnp.split(flat, list(itertools.accumulate(sizes))[:-1])
         return {
-            name: jax.random.normal(k, params[f"{name}_loc"].shape, params[f"{name}_loc"].dtype)
-            for name, k in zip(names, keys)
+            name: piece.reshape(loc.shape)
+            for name, piece, loc in zip(self.stochastic_weights, pieces, locs)
         }
 
     # -- weight-space view -----------------------------------------------------------

@@ -15,6 +15,8 @@ Example:
 
 from __future__ import annotations
 
+import math
+
 import jax
 
 __all__ = ["rademacher", "flipout_perturbation"]
@@ -39,7 +41,9 @@ def flipout_perturbation(key, linear, x, kernel_delta, *, in_sign_shape, out_sig
     Returns:
         The per-example pseudo-independent perturbation of the output.
     """
-    key_in, key_out = jax.random.split(key)
-    sign_in = rademacher(key_in, in_sign_shape, x.dtype)
-    sign_out = rademacher(key_out, out_sign_shape, x.dtype)
+    # One draw for both sign vectors: fewer RNG kernels to compile and run.
+    size_in, size_out = math.prod(in_sign_shape), math.prod(out_sign_shape)
+    signs = rademacher(key, (size_in + size_out,), x.dtype)
+    sign_in = signs[:size_in].reshape(in_sign_shape)
+    sign_out = signs[size_in:].reshape(out_sign_shape)
     return linear(x * sign_in, kernel_delta) * sign_out

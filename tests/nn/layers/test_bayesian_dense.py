@@ -73,7 +73,7 @@ def test_reparameterization_and_mc_kl_use_the_same_draw():
 
 # -- Flipout: same mean as reparameterization, lower gradient variance ----------------
 
-NUM_KEYS = 2000
+NUM_KEYS = 1000
 X_SMALL = jax.random.normal(jax.random.key(11), (6, 3))
 
 
@@ -166,7 +166,7 @@ def test_analytic_kl_matches_formula_and_monte_carlo(prior_scale, x64):
         s = np.log1p(np.exp(np.asarray(params[f"{name}_raw_scale"])))
         formula += np.sum(np.log(prior_scale / s) + (s**2 + m**2) / (2 * prior_scale**2) - 0.5)
     np.testing.assert_allclose(analytic, formula, rtol=1e-10)
-    keys = jax.random.split(jax.random.key(4), 2000)
+    keys = jax.random.split(jax.random.key(4), 1000)
     draws = jax.jit(jax.vmap(lambda k: mc_layer.kl(params, k)))(keys)
     assert_mean_is(np.asarray(draws)[:, None], [analytic])
 
@@ -179,7 +179,7 @@ def test_scale_mixture_prior_uses_monte_carlo_kl(x64):
         layer.kl(params)
     with pytest.raises(NotImplementedError):
         nn.DenseReparameterization(3, prior=prior, kl_method="analytic").kl(params)
-    keys = jax.random.split(jax.random.key(8), 2000)
+    keys = jax.random.split(jax.random.key(8), 1000)
     draws = np.asarray(jax.jit(jax.vmap(lambda k: layer.kl(params, k)))(keys))
     truth = sum(
         quadrature_kl(

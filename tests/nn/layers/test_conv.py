@@ -136,13 +136,13 @@ def test_reparameterization_conv_is_a_conv_with_drawn_weights(cls, x64):
     np.testing.assert_allclose(np.asarray(y), expected + np.asarray(weights["bias"]), rtol=1e-10)
 
 
-NUM_KEYS = 1500
-X_IMAGES = jax.random.normal(jax.random.key(5), (3, 4, 4, 2))
+NUM_KEYS = 500
+X_IMAGES = jax.random.normal(jax.random.key(5), (2, 3, 3, 2))
 
 
 def _conv_draws(cls, activation):
     layer = cls(2, 3, padding="same", activation=activation)
-    params, state = layer.init(jax.random.key(0), (4, 4, 2))
+    params, state = layer.init(jax.random.key(0), (3, 3, 2))
     params = _with_scale(params, 0.4)
     keys = jax.random.split(jax.random.key(6), NUM_KEYS)
     draws = jax.jit(jax.vmap(lambda k: layer.apply(params, state, X_IMAGES, key=k)[0]))(keys)
