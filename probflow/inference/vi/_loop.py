@@ -26,7 +26,7 @@ from jax.flatten_util import ravel_pytree
 
 from probflow.inference.vi.elbo import negative_elbo
 
-__all__ = ["FitCarry", "chunk_program", "flat_logdensity", "run_map"]
+__all__ = ["FitCarry", "chunk_program", "flat_logdensity", "laplace_covariance", "run_map"]
 
 # Incremented each time a chunk program is traced (tests check a refit does not).
 TRACE_COUNT = {"chunk": 0}
@@ -113,20 +113,34 @@ def chunk_program(target_treedef, family, optimizer, num_particles, stl, analyti
 
 @functools.partial(jax.jit, static_argnames=("num_steps", "optimizer"))
 def run_map(target, x0, *, num_steps, optimizer):
-    """Maximises the unconstrained log density from flat `x0` for `num_steps` steps.
+    """Maximises the unconstrained log density from flat `x0` with L-BFGS (optax).
 
-    Non-finite steps are skipped, so the result is always finite.
+    L-BFGS, not Adam: posteriors are often badly conditioned (a regression with an
+    uncentred predictor has correlations of -0.99), where Adam's fixed-size steps
+    neither converge nor resolve scales far below the learning rate. Non-finite steps
+    are skipped, so the result is always finite.
     """
     logdensity_fn = flat_logdensity(target)
-    loss_and_grad = jax.value_and_grad(lambda x: -logdensity_fn(x))
+    objective = lambda x: -logdensity_fn(x)
+    value_and_grad = optax.value_and_grad_from_state(objective)
 
     def one_step(state, _):
         x, opt_state = state
-        loss, grad = loss_and_grad(x)
-        updates, new_opt_state = optimizer.update(grad, opt_state, x)
-        ok = jnp.isfinite(loss) & jnp.all(jnp.isfinite(grad))
+        value, grad = value_and_grad(x, state=opt_state)
+        updates, new_opt_state = optimizer.update(
+            grad, opt_state, x, value=value, grad=grad, value_fn=objective
+        )
         new_x = optax.apply_updates(x, updates)
+        ok = jnp.isfinite(value) & all_finite(grad) & all_finite(new_x)
         return (_select(ok, new_x, x), _select(ok, new_opt_state, opt_state)), None
 
     (x, _), _ = jax.lax.scan(one_step, (x0, optimizer.init(x0)), None, length=num_steps)
     return x
+
+
+@jax.jit
+def laplace_covariance(target, x):
+    """Inverse of the negative Hessian of the unconstrained log density at `x`."""
+    hessian = jax.hessian(flat_logdensity(target))(x)
+    precision = -(hessian + hessian.T) / 2
+    return jnp.linalg.inv(precision)

@@ -20,12 +20,17 @@ from jax.flatten_util import ravel_pytree
 
 from probflow._seed import as_key
 from probflow.inference.target import Target
-from probflow.inference.vi._loop import FitCarry, chunk_program, run_map
+from probflow.inference.vi._loop import FitCarry, chunk_program, laplace_covariance, run_map
 from probflow.inference.vi.callbacks import FitInfo, TerminateOnNaN
 from probflow.inference.vi.families import resolve_family
 from probflow.inference.vi.result import VIResult
 
 __all__ = ["fit"]
+
+
+@functools.cache
+def _lbfgs():
+    return optax.lbfgs()
 
 
 @functools.cache
@@ -49,8 +54,7 @@ def fit(
     stl: bool = False,
     analytic_entropy: bool | None = None,
     num_chunks: int = 100,
-    map_steps: int = 1000,
-    map_learning_rate: float = 0.05,
+    map_steps: int = 500,
 ) -> VIResult:
     """Fits a variational approximation to `target` by maximising the ELBO.
 
@@ -71,15 +75,17 @@ def fit(
             `TerminateOnNaN` is always active.
         progress_bar: show a tqdm bar.
         init: where the guide starts (its centre, unconstrained): None draws
-            uniform(-2, 2) (Stan's rule, via `target.init`), ``"map"`` first runs
-            `map_steps` Adam steps on the unconstrained log density from there, a
-            pytree of unconstrained values starts exactly there.
+            uniform(-2, 2) (Stan's rule, via `target.init`); ``"map"`` first runs
+            `map_steps` L-BFGS steps on the unconstrained log density from there;
+            ``"laplace"`` does the same and also starts the guide's scales at the
+            Laplace approximation (inverse negative Hessian at the mode), through
+            `Family.init_from_gaussian`; a pytree of unconstrained values starts
+            exactly there.
         stl: sticking-the-landing gradient (Roeder et al. 2017).
         analytic_entropy: use the family's closed-form entropy; None means "when the
             family has one and `stl` is off".
         num_chunks: at most this many compiled chunks (callbacks / bar updates).
-        map_steps: steps of the ``init="map"`` optimisation.
-        map_learning_rate: Adam learning rate of the ``init="map"`` optimisation.
+        map_steps: L-BFGS steps of the ``init="map"`` / ``"laplace"`` optimisation.
 
     Returns:
         A `VIResult`.
@@ -106,8 +112,11 @@ def fit(
     callbacks = _as_callbacks(callbacks)
 
     key_init, key_family, key_steps = jax.random.split(as_key(seed), 3)
-    loc = _initial_loc(target, init, key_init, map_steps, map_learning_rate)
-    params = family.init(key_family, loc)
+    loc = _initial_loc(target, init, key_init, map_steps)
+    if isinstance(init, str) and init == "laplace":
+        params = family.init_from_gaussian(key_family, loc, laplace_covariance(target, loc))
+    else:
+        params = family.init(key_family, loc)
     carry = FitCarry(params, optimizer.init(params), jnp.int32(0), jnp.int32(-1))
 
     target_leaves, target_treedef = jax.tree_util.tree_flatten(target)
@@ -222,16 +231,18 @@ def _run_callbacks(callbacks, info):
     return None
 
 
-def _initial_loc(target, init, key, map_steps, map_learning_rate):
+def _initial_loc(target, init, key, map_steps):
     example_flat, _ = ravel_pytree(target.example)
-    if init is None or (isinstance(init, str) and init == "map"):
+    if init is None or (isinstance(init, str) and init in ("map", "laplace")):
         loc, _ = ravel_pytree(target.init(key))
-        if init == "map":
+        if init is not None:
             steps = _positive_int("map_steps", map_steps)
-            loc = run_map(target, loc, num_steps=steps, optimizer=_adam(float(map_learning_rate)))
+            loc = run_map(target, loc, num_steps=steps, optimizer=_lbfgs())
         return loc
     if isinstance(init, str):
-        raise ValueError(f"`init` must be None, 'map' or a pytree of positions; got {init!r}")
+        raise ValueError(
+            f"`init` must be None, 'map', 'laplace' or a pytree of positions; got {init!r}"
+        )
     init = jax.tree_util.tree_map(jnp.asarray, init)
     want = jax.tree_util.tree_structure(target.example)
     got = jax.tree_util.tree_structure(init)

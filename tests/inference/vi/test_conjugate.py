@@ -138,3 +138,18 @@ def test_beta_binomial_through_sigmoid():
     # sd (measured), so these bounds tell the two apart.
     assert abs(draws.mean() - exact_mean) < 0.03 * exact_sd, (draws.mean(), exact_mean)
     assert abs(draws.std() / exact_sd - 1) < 0.012, (draws.std(), exact_sd)
+
+
+@pytest.mark.parametrize("family", ["fullrank", "meanfield"])
+def test_laplace_init_is_exact_for_a_gaussian(regression, family):
+    # For a Gaussian target the Laplace approximation is the posterior itself: the
+    # full-rank guide starts at the exact mean and covariance (mean field at the exact
+    # mean and the marginal sds), before any VI step.
+    target, mean, cov, _ = regression
+    result = vi.fit(target, family, init="laplace", map_steps=200, num_steps=1,
+                    optimizer=optax.sgd(0.0), progress_bar=False)
+    sd = np.sqrt(np.diag(cov))
+    fam = vi.resolve_family(family)
+    np.testing.assert_allclose(result.params["loc"], mean, atol=1e-3 * sd.min())
+    want = cov if family == "fullrank" else np.diag(np.diag(cov))
+    np.testing.assert_allclose(fam.covariance(result.params), want, atol=1e-3 * sd.max() ** 2)

@@ -49,6 +49,14 @@ class Family:
         """Returns the parameters of a guide centred at `loc` (shape ``[d]``)."""
         raise NotImplementedError(f"{type(self).__name__} must implement `init`")
 
+    def init_from_gaussian(self, key, loc, covariance):
+        """Parameters approximating ``N(loc, covariance)`` (e.g. a Laplace fit).
+
+        The base ignores `covariance` and calls `init`; the Gaussian families override.
+        """
+        del covariance
+        return self.init(key, loc)
+
     def sample_and_log_prob(self, key, params, n: int):
         """Draws `n` reparameterised points ``[n, d]`` and their log densities ``[n]``."""
         raise NotImplementedError(f"{type(self).__name__} must implement `sample_and_log_prob`")

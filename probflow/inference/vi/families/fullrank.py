@@ -55,6 +55,13 @@ class FullRank(Family):
         raw = inverse_positive_transform(self.scale_transform, self.init_scale)
         return {"loc": loc, "raw_scale_tril": jnp.eye(loc.size, dtype=loc.dtype) * raw}
 
+    def init_from_gaussian(self, key, loc, covariance):
+        params = self.init(key, loc)
+        tril = jnp.linalg.cholesky(covariance)
+        raw_diag = inverse_positive_transform(self.scale_transform, jnp.diagonal(tril))
+        raw = jnp.tril(tril, -1) + jnp.diag(raw_diag)
+        return {**params, "raw_scale_tril": raw.astype(params["loc"].dtype)}
+
     def scale_tril(self, params):
         """The lower-triangular factor `L` with a positive diagonal, ``[d, d]``."""
         raw = params["raw_scale_tril"]

@@ -53,6 +53,11 @@ class MeanField(Family):
         raw = inverse_positive_transform(self.scale_transform, self.init_scale)
         return {"loc": loc, "raw_scale": jnp.full_like(loc, raw)}
 
+    def init_from_gaussian(self, key, loc, covariance):
+        params = self.init(key, loc)
+        raw = inverse_positive_transform(self.scale_transform, jnp.sqrt(jnp.diagonal(covariance)))
+        return {**params, "raw_scale": raw.astype(params["loc"].dtype)}
+
     def scale(self, params):
         """Standard deviations of the guide, shape ``[d]``."""
         return positive_transform(self.scale_transform, params["raw_scale"])
