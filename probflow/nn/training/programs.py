@@ -50,6 +50,8 @@ class GradientPrograms:
         self._step = jax.jit(self._step_on_indices_impl)
         self._summarize = jax.jit(self._summarize_impl)
         self._eval = jax.jit(self._eval_impl, static_argnames=("num_samples",))
+        self._regulariser = jax.jit(
+            lambda layer_params, key: objective.regulariser(model, layer_params, key))
 
     # -- pure pieces -----------------------------------------------------------------------
     def train_step(self, state, batch, num_train):
@@ -178,8 +180,8 @@ class GradientPrograms:
             out = self._eval(state.params, state.layer_state, xb, yb, mask,
                              jax.random.fold_in(key, b), num_samples=num_samples)
             totals = out if totals is None else jax.tree_util.tree_map(jnp.add, totals, out)
-        reg = self.objective.regulariser(self.model, state.params["layers"],
-                                         jax.random.fold_in(key, -1 % (2**31)))
+        # One KL draw for the whole data set (its own key, apart from the batches').
+        reg = self._regulariser(state.params["layers"], jax.random.split(key)[1])
         weight = state.kl_weight if self.objective.uses_kl_weight else 1.0
         count = jnp.maximum(totals["count"], 1.0)
         logs = {
