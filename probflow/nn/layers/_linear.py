@@ -36,6 +36,13 @@ class LinearLayer(Layer):
         self.prior = check_prior(prior, "prior", owner)
         self.kernel_initializer = get_initializer(kernel_initializer)
         self.bias_initializer = get_initializer(bias_initializer)
+        return {
+            "activation": activation,
+            "use_bias": self.use_bias,
+            "kernel_initializer": kernel_initializer,
+            "bias_initializer": bias_initializer,
+            "prior": self.prior,
+        }
 
     # -- parameters ------------------------------------------------------------------
     def weight_shapes(self, input_shape) -> dict:

@@ -153,21 +153,16 @@ class _Conv(_ConvOps, LinearLayer):
     ):
         super().__init__(name=name)
         config = self._setup_conv(filters, kernel_size, strides, padding, dilation_rate)
-        self._setup_linear(
-            activation=activation,
-            use_bias=use_bias,
-            prior=prior,
-            kernel_initializer=kernel_initializer,
-            bias_initializer=bias_initializer,
+        config.update(
+            self._setup_linear(
+                activation=activation,
+                use_bias=use_bias,
+                prior=prior,
+                kernel_initializer=kernel_initializer,
+                bias_initializer=bias_initializer,
+            )
         )
-        self._config = {
-            **config,
-            "activation": activation,
-            "use_bias": self.use_bias,
-            "kernel_initializer": kernel_initializer,
-            "bias_initializer": bias_initializer,
-            "prior": self.prior,
-        }
+        self._config = config
 
 
 _ARGS_DOC = """

@@ -83,18 +83,11 @@ class Dense(_DenseOps, LinearLayer):
     ):
         super().__init__(name=name)
         self.units = _check_units(f"Dense {self.name!r}", units)
-        self._setup_linear(
+        config = self._setup_linear(
             activation=activation,
             use_bias=use_bias,
             prior=prior,
             kernel_initializer=kernel_initializer,
             bias_initializer=bias_initializer,
         )
-        self._config = {
-            "units": units,
-            "activation": activation,
-            "use_bias": self.use_bias,
-            "kernel_initializer": kernel_initializer,
-            "bias_initializer": bias_initializer,
-            "prior": self.prior,
-        }
+        self._config = {"units": units, **config}

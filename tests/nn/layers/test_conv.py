@@ -145,7 +145,10 @@ def _conv_draws(cls, activation):
     params, state = layer.init(jax.random.key(0), (3, 3, 2))
     params = _with_scale(params, 0.4)
     keys = jax.random.split(jax.random.key(6), NUM_KEYS)
-    draws = jax.jit(jax.vmap(lambda k: layer.apply(params, state, X_IMAGES, key=k)[0]))(keys)
+    # lax.map, not vmap: a vmapped per-draw kernel becomes a grouped conv that XLA:CPU
+    # compiles slowly.
+    draw = jax.jit(lambda ks: jax.lax.map(lambda k: layer.apply(params, state, X_IMAGES, key=k)[0], ks))
+    draws = draw(keys)
     return layer, params, np.asarray(draws)
 
 
