@@ -49,7 +49,9 @@ def run_chains(target, chain_keys, positions, target_accept, *, kernel, num_warm
         report_progress: call the progress bar from inside the loop.
 
     Returns:
-        ``(flat_draws [C, N, d], logdensity [C, N], infos (each [C, N]), params)``.
+        ``(flat_draws [C, N, d], logdensity [C, N], infos (each [C, N]), params,
+        warmup_steps [C])``; ``warmup_steps`` counts the leapfrog steps (= gradient
+        evaluations) of the warmup transitions, step-size searches excluded.
     """
     global _traces
     _traces += 1
@@ -66,7 +68,10 @@ def run_chains(target, chain_keys, positions, target_accept, *, kernel, num_warm
         init_keys, states
     )
     in_window, window_end = (jnp.asarray(a) for a in window_schedule(max(num_warmup, 1)))
-    step = jax.vmap(lambda k, s, p: kernel.step(k, s, logdensity, p))
+    if hasattr(kernel, "step_chains"):  # a kernel's own batched step beats vmap(step)
+        step = lambda k, s, p: kernel.step_chains(k, s, logdensity, p)
+    else:
+        step = jax.vmap(lambda k, s, p: kernel.step(k, s, logdensity, p))
     _, info_shape = jax.eval_shape(step, step_keys, states, warm.params)
     buffers = (
         jnp.zeros((num_samples, num_chains, dim), dtype),
@@ -77,7 +82,7 @@ def run_chains(target, chain_keys, positions, target_accept, *, kernel, num_warm
     )
 
     def body(i, carry):
-        states, warm, (draws, lps, infos) = carry
+        states, warm, warmup_steps, (draws, lps, infos) = carry
         iteration_keys = jax.vmap(jax.random.fold_in, (0, None))(step_keys, i)
         states, info = step(iteration_keys, states, warm.params)
         if num_warmup > 0:
@@ -94,17 +99,22 @@ def run_chains(target, chain_keys, positions, target_accept, *, kernel, num_warm
                 )(keys, warm, states, info)
 
             warm = jax.lax.cond(i < num_warmup, adapt, lambda warm: warm, warm)
+            warmup_steps = warmup_steps + jnp.where(i < num_warmup, info.n_steps, 0)
         slot = jnp.maximum(i - num_warmup, 0)
         draws = draws.at[slot].set(states.position)
         lps = lps.at[slot].set(states.logdensity)
         infos = jax.tree_util.tree_map(lambda b, v: b.at[slot].set(v), infos, info)
         if report_progress:
             progress.report(i, total)
-        return states, warm, (draws, lps, infos)
+        return states, warm, warmup_steps, (draws, lps, infos)
 
-    _, warm, (draws, lps, infos) = jax.lax.fori_loop(0, total, body, (states, warm, buffers))
+    warmup_steps = jnp.zeros((num_chains,), jnp.int32)
+    _, warm, warmup_steps, (draws, lps, infos) = jax.lax.fori_loop(
+        0, total, body, (states, warm, warmup_steps, buffers)
+    )
     swap = lambda a: jnp.swapaxes(a, 0, 1)
-    return swap(draws), swap(lps), jax.tree_util.tree_map(swap, infos), warm.params
+    return (swap(draws), swap(lps), jax.tree_util.tree_map(swap, infos), warm.params,
+            warmup_steps)
 
 
 def params_of(params: KernelParams):

@@ -21,6 +21,10 @@ class MCMCResult:
         step_size: adapted step size per chain, ``[chain]``.
         inverse_mass_matrix: adapted inverse mass matrix per chain, ``[chain, d]`` or
             ``[chain, d, d]`` (over the flattened unconstrained position).
+        warmup_stats: dict of ``[chain]`` arrays: ``n_steps``, the leapfrog steps (=
+            gradient evaluations) spent in warmup transitions, so that
+            ``warmup_stats["n_steps"] + stats["n_steps"].sum(1)`` is a chain's gradient
+            budget (Stan's step-size searches at window ends, ~10 each, excluded).
         target: the `Target` that was sampled.
         unconstrained: flat unconstrained draws ``[chain, draw, d]``.
 
@@ -33,8 +37,10 @@ class MCMCResult:
         (['acceptance_rate', 'diverging', 'energy'], (2,))
     """
 
-    def __init__(self, target, samples, stats, step_size, inverse_mass_matrix, unconstrained):
+    def __init__(self, target, samples, stats, step_size, inverse_mass_matrix, unconstrained,
+                 warmup_stats=None):
         self.target = target
+        self.warmup_stats = {} if warmup_stats is None else warmup_stats
         self.samples = samples
         self.stats = stats
         self.step_size = step_size
@@ -42,7 +48,7 @@ class MCMCResult:
         self.unconstrained = unconstrained
 
     @classmethod
-    def from_run(cls, target, flat_draws, logdensity, infos, params):
+    def from_run(cls, target, flat_draws, logdensity, infos, params, warmup_steps):
         """Builds the result from the compiled program's outputs."""
         samples = _constrained(target, flat_draws)
         num_draws = flat_draws.shape[1]
@@ -57,7 +63,7 @@ class MCMCResult:
             "lp": logdensity,
         }
         return cls(target, samples, stats, step_size, params.metric.inverse_mass_matrix,
-                   flat_draws)
+                   flat_draws, {"n_steps": warmup_steps})
 
     @property
     def num_chains(self) -> int:

@@ -50,3 +50,27 @@ def test_matches_recursive_reference(x64, logdensity, step_size, max_tree_depth)
     # The cases must actually exercise several depths (and the depth limit).
     print(sorted(seen_depths), seen_divergence)
     assert len(seen_depths) >= 2 or seen_divergence
+
+
+def test_batched_step_equals_vmapped_step(x64):
+    # Chains with different step sizes finish at different iterations (one at the depth
+    # limit, one diverging): the masked batch loop must freeze each chain's outputs
+    # exactly where `vmap(step)` would.
+    kernel = NUTS(max_tree_depth=6)
+    step_sizes = jnp.asarray([0.02, 0.25, 0.9, 25.0])
+    params = jax.vmap(lambda e: kernel_params(e, jnp.asarray([1.0, 0.5, 2.0])))(step_sizes)
+    starts = jnp.asarray([[0.5, -0.3, 1.0], [0.1, 0.2, -0.4], [1.5, 0.0, 0.3], [0.0, 1.0, 0.0]])
+    states = jax.vmap(lambda x: kernel.init(x, funnel))(starts)
+    vmapped = jax.jit(jax.vmap(lambda k, s, p: kernel.step(k, s, funnel, p)))
+    batched = jax.jit(lambda k, s, p: kernel.step_chains(k, s, funnel, p))
+    seen_steps = set()
+    for key in jax.random.split(jax.random.key(3), 8):
+        keys = jax.random.split(key, 4)
+        (state_v, info_v), (state_b, info_b) = vmapped(keys, states, params), batched(keys, states, params)
+        for a, b in zip(jax.tree_util.tree_leaves((state_v, info_v)),
+                        jax.tree_util.tree_leaves((state_b, info_b))):
+            np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-12, atol=1e-12)
+        seen_steps.update(np.asarray(info_b.n_steps).tolist())
+        states = state_b
+    assert len(seen_steps) >= 3 and max(seen_steps) == 2**6 - 1
+    assert bool(info_b.diverging[3])

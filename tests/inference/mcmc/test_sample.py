@@ -205,3 +205,12 @@ def test_no_warning_on_a_healthy_run(nuts_unit):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert convergence_warnings(nuts_unit.samples, nuts_unit.stats["diverging"]) == []
+
+
+def test_warmup_stats_count_warmup_gradients():
+    # HMC with a fixed number of leapfrog steps: the count is known exactly.
+    result = sample(gaussian(np.ones(DIM)), kernel=HMC(num_integration_steps=7), num_warmup=30,
+                    num_samples=10, num_chains=3, seed=1, progress_bar=False,
+                    check_convergence=False)
+    np.testing.assert_array_equal(np.asarray(result.warmup_stats["n_steps"]), [7 * 30] * 3)
+    assert int(np.sum(result.stats["n_steps"])) == 7 * 10 * 3
