@@ -82,6 +82,25 @@ def test_round_trip_log_det_and_batch(name, x64):
     check_case(case, jnp.stack(events).reshape((2, 2) + case.x.shape))
 
 
+@jax.jit
+def _at_zero():
+    return (
+        bij.StickBreaking().forward(jnp.zeros(4)),
+        bij.Ordered().forward(jnp.zeros(3)),
+        bij.CorrCholesky().forward(jnp.zeros(3)),
+        bij.PositiveDefinite().forward(jnp.zeros(6)),
+    )
+
+
+def test_zero_maps_to_stan_reference_points():
+    # Stan's log(n - k) offsets make 0 the uniform simplex; the others follow from exp(0).
+    simplex, ordered, corr, pd = _at_zero()
+    np.testing.assert_allclose(simplex, np.full(5, 0.2), rtol=1e-6)
+    np.testing.assert_allclose(ordered, [0.0, 1.0, 2.0], rtol=1e-6)
+    np.testing.assert_allclose(corr, np.eye(3), atol=1e-7)
+    np.testing.assert_allclose(pd, np.eye(3), atol=1e-7)
+
+
 def test_design_name_for_positive_definite():
     assert bij.CholeskyOfPositiveDefinite is bij.PositiveDefinite
 

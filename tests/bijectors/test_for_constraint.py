@@ -49,7 +49,7 @@ def test_forward_lands_in_constraint(name, x64):
     np.testing.assert_allclose(z_back, z, rtol=1e-6, atol=1e-6)
 
 
-@pytest.mark.parametrize("name", ["simplex", "corr_cholesky", "interval", "greater_than"])
+@pytest.mark.parametrize("name", ["simplex", "corr_cholesky"])
 def test_forward_lands_in_constraint_float32(name):
     make, shape, _ = CONTINUOUS[name]
     constraint = make()
