@@ -37,6 +37,8 @@ class Shift(Bijector):
         3.0
     """
 
+    _codomain = "real"
+
     def __init__(self, shift):
         self.shift = as_float_array(shift, "shift", "Shift")
 
@@ -63,6 +65,8 @@ class Scale(Bijector):
         >>> float(Scale(-2.0).forward(jnp.array(1.5)))
         -3.0
     """
+
+    _codomain = "real"
 
     def __init__(self, scale):
         self.scale = as_float_array(scale, "scale", "Scale")
@@ -92,6 +96,8 @@ class Affine(Bijector):
         >>> float(Affine(1.0, 3.0).forward_log_det_jacobian(jnp.array(0.0))) == float(jnp.log(3.0))
         True
     """
+
+    _codomain = "real"
 
     def __init__(self, shift, scale):
         self.shift = as_float_array(shift, "shift", "Affine")

@@ -30,6 +30,22 @@ class Bijector(PytreeObject):
     """
 
     event_ndims: int = 0
+    # Name of the constraint (in probflow.distributions.constraints) the forward map
+    # lands in; None when unknown. Read through `codomain`.
+    _codomain: str | None = None
+
+    @property
+    def codomain(self):
+        """The set the forward map lands in, as a constraint; None when unknown.
+
+        `TransformedDistribution` uses it as its support, so `log_prob` is -inf (not
+        NaN) outside the image.
+        """
+        if self._codomain is None:
+            return None
+        from probflow.distributions import constraints
+
+        return getattr(constraints, self._codomain)
 
     @property
     def event_ndims_in(self) -> int:

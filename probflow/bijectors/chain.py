@@ -61,6 +61,18 @@ class Chain(Bijector):
     def event_ndims_out(self) -> int:
         return self.event_ndims + self._rank_change
 
+    @property
+    def codomain(self):
+        """The outermost member's codomain, when every inner member maps onto R^n."""
+        if not self.bijectors:
+            return None
+        from probflow.distributions import constraints
+
+        inner_onto_reals = all(
+            b.codomain is constraints.real for b in self.bijectors[1:]
+        )
+        return self.bijectors[0].codomain if inner_onto_reals else None
+
     def forward_and_log_det(self, x):
         x = jnp.asarray(x)
         rank = self.event_ndims

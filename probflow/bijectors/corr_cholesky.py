@@ -45,6 +45,8 @@ class CorrCholesky(Bijector):
 
     event_ndims = 1
 
+    _codomain = "corr_cholesky"
+
     @property
     def event_ndims_out(self) -> int:
         return 2

@@ -32,6 +32,8 @@ class Identity(Bijector):
         3.0
     """
 
+    _codomain = "real"
+
     def forward_and_log_det(self, x):
         x = jnp.asarray(x)
         return x, jnp.zeros_like(x)
@@ -50,6 +52,8 @@ class Exp(Bijector):
         0.0
     """
 
+    _codomain = "positive"
+
     def forward_and_log_det(self, x):
         x = jnp.asarray(x)
         return jnp.exp(x), x
@@ -67,6 +71,8 @@ class Softplus(Bijector):
         >>> round(float(Softplus().forward(jnp.array(0.0))), 4)
         0.6931
     """
+
+    _codomain = "positive"
 
     def forward_and_log_det(self, x):
         x = jnp.asarray(x)
@@ -137,6 +143,14 @@ class Sigmoid(Bijector):
         log_unit, log_rest = jnp.log(unit), jnp.log1p(-unit)
         return log_unit - log_rest, -(log_unit + log_rest + log_width)
 
+    @property
+    def codomain(self):
+        from probflow.distributions import constraints
+
+        if self.low is None:
+            return constraints.unit_interval
+        return constraints.interval(self.low, self.high)
+
     def __repr__(self):
         if self.low is None:
             return "Sigmoid()"
@@ -151,6 +165,12 @@ class Tanh(Bijector):
         >>> round(float(Tanh().inverse(jnp.array(0.5))), 4)
         0.5493
     """
+
+    @property
+    def codomain(self):
+        from probflow.distributions import constraints
+
+        return constraints.interval(-1.0, 1.0)
 
     def forward_and_log_det(self, x):
         x = jnp.asarray(x)

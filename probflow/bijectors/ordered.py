@@ -31,6 +31,8 @@ class Ordered(Bijector):
 
     event_ndims = 1
 
+    _codomain = "ordered_vector"
+
     def forward_and_log_det(self, x):
         x = jnp.asarray(x)
         increments = jnp.concatenate([x[..., :1], jnp.exp(x[..., 1:])], axis=-1)

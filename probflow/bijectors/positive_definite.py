@@ -74,6 +74,8 @@ class PositiveDefinite(Bijector):
 
     event_ndims = 1
 
+    _codomain = "positive_definite"
+
     def __init__(self, diag_bijector=None):
         self.fill = FillScaleTriL(Exp() if diag_bijector is None else diag_bijector)
 

@@ -46,6 +46,8 @@ class StickBreaking(Bijector):
 
     event_ndims = 1
 
+    _codomain = "simplex"
+
     def forward_and_log_det(self, x):
         x = jnp.asarray(x)
         u = x - _offsets(x.shape[-1], x.dtype)

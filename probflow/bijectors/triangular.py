@@ -108,6 +108,8 @@ class FillScaleTriL(Bijector):
 
     event_ndims = 1
 
+    _codomain = "lower_cholesky"
+
     def __init__(self, diag_bijector=None):
         diag_bijector = Softplus() if diag_bijector is None else diag_bijector
         if not isinstance(diag_bijector, Bijector) or diag_bijector.event_ndims != 0:
