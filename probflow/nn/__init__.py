@@ -13,6 +13,7 @@ from probflow.nn.layers import *  # noqa: F403  (every public layer, listed in l
 from probflow.nn import callbacks, likelihoods, metrics
 from probflow.nn.functional import Input
 from probflow.nn.model import Model
+from probflow.nn.saving import load_model
 from probflow.nn.sequential import Sequential
 from probflow.nn.utils import to_categorical
 

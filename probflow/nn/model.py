@@ -260,6 +260,9 @@ class Model:
         if not any(m.name == "nll" for m in names):
             names = [get_metric("nll")] + names
         self._optimizer = make_optimizer(optimizer, learning_rate)
+        # Kept as given so `save` can write them as data (names and numbers).
+        self._compile_args = {"optimizer": optimizer, "learning_rate": learning_rate,
+                              "kl_weight": kl_weight}
         self._heads = heads
         self._metrics = tuple(names)
         self._kl_weight_init = float(kl_weight)
@@ -412,6 +415,33 @@ class Model:
                 name = self._layer_names[id(layer)]
                 out[name] = layer.posterior_distributions(layer_params[name])
         return out
+
+    # -- saving ----------------------------------------------------------------------------
+    def save(self, path) -> None:
+        """Writes the model to one archive, atomically (see `probflow.nn.load_model`).
+
+        The archive holds the architecture, compile settings, likelihood heads and the
+        whole train state (params, layer state, optimizer state, RNG key, epoch), as
+        ``config.json`` plus ``arrays.npz`` in a zip; never a pickle.
+
+        Args:
+            path: destination, conventionally ``"model.probflow"``.
+        """
+        from probflow.nn.saving import save_model
+
+        save_model(self, path)
+
+    def save_weights(self, path) -> None:
+        """Writes only ``params`` and ``layer_state`` (see `load_weights`)."""
+        from probflow.nn.saving import save_weights
+
+        save_weights(self, path)
+
+    def load_weights(self, path) -> None:
+        """Loads weights written by `save_weights`; a shape mismatch names the layer."""
+        from probflow.nn.saving import load_weights
+
+        load_weights(self, path)
 
     def summary(self, *, print_fn=print):
         """Prints a Keras-like table: layer (type), output shape, params, stochastic."""

@@ -54,7 +54,8 @@ class ProgressBar(Callback):
         from tqdm.auto import tqdm
 
         epochs = self.params.get("epochs", 1)
-        initial = self.params.get("initial_epoch", 0)
+        # BackupAndRestore may have moved the start after fit began.
+        initial = getattr(self.model, "initial_epoch", None) or self.params.get("initial_epoch", 0)
         self._bar = tqdm(
             total=epochs, initial=initial, unit="epoch", file=self.file or sys.stderr,
             dynamic_ncols=True, leave=True,

@@ -65,6 +65,8 @@ def run_epochs(model, programs, train, validation, *, epochs, batch_size, shuffl
     num_train = xs[0].shape[0]
     logs = {}
     model.stop_training = False
+    # Read by BackupAndRestore: only a run that ends normally may drop its backup.
+    model._fit_completed = False
     callbacks.on_train_begin()
     try:
         epoch = int(model.initial_epoch)
@@ -86,6 +88,7 @@ def run_epochs(model, programs, train, validation, *, epochs, batch_size, shuffl
                 logs.update({f"val_{k}": v for k, v in val_logs.items()})
             callbacks.on_epoch_end(epoch, logs)
             epoch += 1
+        model._fit_completed = True
     except KeyboardInterrupt:
         # The interrupted epoch's result was never assigned, so model.train_state holds
         # the last completed epoch (or step, on the batch path): weights stay consistent.
