@@ -52,9 +52,12 @@ def sample(target, init=None, *, kernel="nuts", num_warmup: int = 1000, num_samp
         num_warmup: adaptation iterations (Stan's windows; discarded).
         num_samples: draws kept per chain.
         num_chains: number of chains.
-        chain_method: ``"vectorized"`` (vmap), ``"parallel"`` (one chain per device;
-            falls back to vectorized with a warning when devices are too few) or
-            ``"sequential"``.
+        chain_method: ``"vectorized"`` (one batched program on one device),
+            ``"parallel"`` (the chains split evenly over as many of `jax.devices()` as
+            divide `num_chains`, all processes' devices after
+            `jax.distributed.initialize`, batched within each device; the draws equal
+            the vectorized ones up to float rounding; with one usable device it warns
+            and runs vectorized) or ``"sequential"`` (one chain after another).
         target_accept: the acceptance statistic dual averaging aims for.
         max_tree_depth: NUTS tree depth limit (used when `kernel` is ``"nuts"``).
         dense_mass: adapt a dense (instead of diagonal) inverse mass matrix.
@@ -83,10 +86,11 @@ def sample(target, init=None, *, kernel="nuts", num_warmup: int = 1000, num_samp
         raise ValueError(f"`chain_method` must be one of {_CHAIN_METHODS}; got {chain_method!r}")
     if not 0.0 < float(target_accept) < 1.0:
         raise ValueError(f"`target_accept` must lie in (0, 1); got {target_accept!r}")
-    if chain_method == "parallel" and jax.device_count() < num_chains:
+    if chain_method == "parallel" and _num_devices(num_chains) < 2:
         warnings.warn(
-            f"chain_method='parallel' needs one device per chain ({num_chains}) but only "
-            f"{jax.device_count()} are available; running the chains vectorized instead.",
+            f"chain_method='parallel' spreads the {num_chains} chains over the devices, but "
+            f"only {jax.device_count()} device(s) can take an equal share; running the "
+            "chains vectorized on one device instead.",
             UserWarning, stacklevel=2,
         )
         chain_method = "vectorized"
@@ -159,28 +163,47 @@ def _run_sequential(target, chain_keys, positions, target_accept, **settings):
     return jax.lax.map(one, (chain_keys, positions))
 
 
+def _num_devices(num_chains):
+    """The most devices that share `num_chains` evenly."""
+    return max(n for n in range(1, min(num_chains, jax.device_count()) + 1)
+               if num_chains % n == 0)
+
+
 def _run_parallel(target, chain_keys, positions, target_accept, **settings):
-    num_chains = positions.shape[0]
-    return _parallel_program(num_chains, **settings)(target, chain_keys, positions,
-                                                      target_accept)
+    num_devices = _num_devices(positions.shape[0])
+    program, sharding = _parallel_program(num_devices, **settings)
+    if jax.process_count() > 1:
+        # Every process holds the same full arrays; make them global, sharded by chain.
+        chain_keys, positions = (
+            jax.make_array_from_callback(a.shape, sharding, lambda index, a=a: a[index])
+            for a in (chain_keys, positions)
+        )
+        from jax.experimental import multihost_utils
+
+        return multihost_utils.process_allgather(
+            program(target, chain_keys, positions, target_accept), tiled=True
+        )
+    return program(target, chain_keys, positions, target_accept)
 
 
 @functools.lru_cache(maxsize=32)
-def _parallel_program(num_chains, **settings):
-    from jax.sharding import Mesh, PartitionSpec
+def _parallel_program(num_devices, **settings):
+    """The sampling program split by chain over a one-axis mesh of `num_devices`."""
+    from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-    mesh = Mesh(np.array(jax.devices()[:num_chains]), ("chain",))
+    mesh = Mesh(np.array(jax.devices()[:num_devices]), ("chain",))
     settings = dict(settings, report_progress=False)  # host callbacks stay on one device
     chains, replicated = PartitionSpec("chain"), PartitionSpec()
 
     def per_device(target, chain_keys, positions, target_accept):
+        # Each device runs the batched program on its own block of chains.
         return run_chains(target, chain_keys, positions, target_accept, **settings)
 
     mapped = jax.shard_map(
         per_device, mesh=mesh, in_specs=(replicated, chains, chains, replicated),
         out_specs=chains, check_vma=False,
     )
-    return jax.jit(mapped, compiler_options=_compiler_options())
+    return jax.jit(mapped, compiler_options=_compiler_options()), NamedSharding(mesh, chains)
 
 
 _RUNNERS = {
