@@ -11,7 +11,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["apply_mlp", "init_mlp", "made_masks", "widths_of"]
+__all__ = ["apply_mlp", "check_bound", "init_mlp", "made_masks", "soft_clamp", "widths_of"]
 
 
 def init_mlp(key, sizes):
@@ -76,3 +76,28 @@ def apply_mlp(layers, x, activation, masks=None):
         if i < len(layers) - 1:
             h = activation(h)
     return h
+
+
+def soft_clamp(raw, bound):
+    """``bound * tanh(raw / bound)``: the identity near 0, smoothly limited to ``(-bound, bound)``.
+
+    Flow layers pass their raw log-scales through it so that ``exp(log_scale)`` can
+    neither overflow nor underflow, whatever the network outputs (a few large weights
+    early in training would otherwise turn a draw into inf and the ELBO into NaN). The
+    map stays a bijection with an exact log-det, because the clamped value *is* the
+    log-scale used both ways. ``bound=None`` leaves `raw` unchanged.
+    """
+    if bound is None:
+        return raw
+    return bound * jnp.tanh(raw / bound)
+
+
+def check_bound(owner: str, bound):
+    """Validates a `log_scale_bound` (a positive number or None); returns it as float."""
+    if bound is None:
+        return None
+    if isinstance(bound, bool) or not isinstance(bound, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{owner}: `log_scale_bound` must be a number or None; got {bound!r}")
+    if not bound > 0:
+        raise ValueError(f"{owner}: `log_scale_bound` must be > 0; got {bound!r}")
+    return float(bound)

@@ -24,6 +24,11 @@ event_size, hidden_sizes=(32, 32))`` then ``MaskedAutoregressive(params)``; like
 mask=..., parity=...)`` (give the same mask to both). Both act on the last axis
 (``event_ndims = 1``) and accept any leading batch dims.
 
+Every layer soft-clamps its log-scale to ``(-log_scale_bound, log_scale_bound)`` (5 by
+default) with ``bound * tanh(raw / bound)``: the identity near 0, so initialisation and
+small scales are untouched, while a layer can never scale by more than ``exp(bound)``,
+so a draw cannot overflow however large the raw network output gets.
+
 Direction: `forward` is the sampling direction. For `MaskedAutoregressive` (MAF,
 Papamakarios et al. 2017) the inverse (density evaluation of given points) is one
 network pass and the forward is sequential over dimensions (a `lax.fori_loop`); for
@@ -36,12 +41,23 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from probflow.bijectors._networks import apply_mlp, init_mlp, made_masks, widths_of
+from probflow.bijectors._networks import (
+    apply_mlp,
+    check_bound,
+    init_mlp,
+    made_masks,
+    soft_clamp,
+    widths_of,
+)
 from probflow.bijectors.bijector import Bijector
 from probflow.bijectors.chain import Chain
 from probflow.bijectors.reshape import Permute
 
 __all__ = ["MaskedAutoregressive", "RealNVP", "masked_autoregressive_flow", "real_nvp_flow"]
+
+# Default limit on |log-scale| per layer: exp(+-5) spans a factor 2e4 each way, ample for
+# a layer, and keeps stacks of layers far from float32 overflow.
+LOG_SCALE_BOUND = 5.0
 
 
 def _check_sizes(owner, event_size, hidden_sizes):
@@ -66,11 +82,13 @@ class MaskedAutoregressive(Bijector):
     """Masked autoregressive affine flow: ``y_i = x_i exp(a_i(y_<i)) + m_i(y_<i)``.
 
     The shift ``m`` and log-scale ``a`` come from a MADE network, so dimension i of the
-    output depends only on earlier ones and the Jacobian is triangular.
+    output depends only on earlier ones and the Jacobian is triangular. The network's
+    raw log-scale is soft-clamped: ``a = bound * tanh(raw / bound)``.
 
     Args:
         params: the network, as returned by `init_params` (a list of ``{"w", "b"}``).
         activation: hidden-layer nonlinearity (static); default ``jax.nn.relu``.
+        log_scale_bound: the soft limit on ``|a|`` (static); None for no limit.
 
     Example:
         >>> import jax, jax.numpy as jnp
@@ -82,7 +100,7 @@ class MaskedAutoregressive(Bijector):
 
     event_ndims = 1
 
-    def __init__(self, params, *, activation=jax.nn.relu):
+    def __init__(self, params, *, activation=jax.nn.relu, log_scale_bound=LOG_SCALE_BOUND):
         widths = widths_of(params, "MaskedAutoregressive")
         if widths[-1] != 2 * widths[0]:
             raise ValueError(
@@ -91,6 +109,7 @@ class MaskedAutoregressive(Bijector):
             )
         self.params = list(params)
         self.activation = activation
+        self.log_scale_bound = check_bound("MaskedAutoregressive", log_scale_bound)
 
     @staticmethod
     def init_params(key, event_size, hidden_sizes=(32, 32)):
@@ -121,7 +140,8 @@ class MaskedAutoregressive(Bijector):
         widths = [jnp.shape(layer["w"])[1] for layer in self.params[:-1]]
         masks = made_masks(self.event_size, widths, 2)
         out = apply_mlp(self.params, y, self.activation, masks)
-        return out[..., : self.event_size], out[..., self.event_size :]
+        log_scale = soft_clamp(out[..., self.event_size :], self.log_scale_bound)
+        return out[..., : self.event_size], log_scale
 
     def forward_and_log_det(self, x):
         x = _check_event("MaskedAutoregressive", x, self.event_size)
@@ -169,6 +189,8 @@ class RealNVP(Bijector):
             alternating dims chosen by `parity`.
         parity: with no `mask`, dims ``i`` with ``i % 2 == parity`` pass through.
         activation: hidden-layer nonlinearity (static); default ``jax.nn.relu``.
+        log_scale_bound: the soft limit on ``|a|`` (static): ``a = bound * tanh(raw /
+            bound)`` of the network's raw output; None for no limit.
 
     Example:
         >>> import jax, jax.numpy as jnp
@@ -179,7 +201,9 @@ class RealNVP(Bijector):
 
     event_ndims = 1
 
-    def __init__(self, params, *, mask=None, parity=0, activation=jax.nn.relu):
+    def __init__(
+        self, params, *, mask=None, parity=0, activation=jax.nn.relu, log_scale_bound=LOG_SCALE_BOUND
+    ):
         widths = widths_of(params, "RealNVP")
         if widths[-1] % 2:
             raise ValueError(f"RealNVP: the last layer must have an even width; got {widths[-1]}")
@@ -193,6 +217,7 @@ class RealNVP(Bijector):
             )
         self.params = list(params)
         self.activation = activation
+        self.log_scale_bound = check_bound("RealNVP", log_scale_bound)
 
     @staticmethod
     def init_params(key, event_size, hidden_sizes=(32, 32), *, mask=None, parity=0):
@@ -223,7 +248,8 @@ class RealNVP(Bijector):
         kept = np.flatnonzero(self.mask)
         changed = np.flatnonzero(~np.asarray(self.mask))
         out = apply_mlp(self.params, x[..., kept], self.activation)
-        return changed, out[..., : len(changed)], out[..., len(changed) :]
+        log_scale = soft_clamp(out[..., len(changed) :], self.log_scale_bound)
+        return changed, out[..., : len(changed)], log_scale
 
     def forward_and_log_det(self, x):
         x = _check_event("RealNVP", x, len(self.mask))

@@ -111,6 +111,46 @@ def test_flow_vmaps_over_parameter_batches():
     assert ys.shape == (3, 2)
 
 
+def _with_raw_log_scale(layer, raw):
+    # Sets the network's raw log-scale output to `raw` everywhere: zero last-layer weights
+    # and a bias of `raw` on the log-scale half (the second half of the outputs).
+    last = layer.params[-1]
+    width = last["b"].shape[0] // 2
+    bias = jnp.concatenate([jnp.zeros(width), jnp.full(width, raw)])
+    return layer._replace(params=layer.params[:-1] + [{"w": jnp.zeros_like(last["w"]), "b": bias}])
+
+
+@pytest.mark.parametrize("name", ["maf", "realnvp"])
+def test_large_raw_log_scale_is_soft_clamped(name):
+    # A raw log-scale of 1e4 would overflow exp() to inf; the clamp caps it near +-5 and
+    # the map stays an exact bijection (round trip, log-det vs autodiff).
+    layer = _maf() if name == "maf" else _realnvp(1)
+    x = jnp.array([0.5, -1.0, 2.0, 0.25])
+    num_scaled = EVENT_SIZE if name == "maf" else EVENT_SIZE // 2
+    for raw in (1e4, -1e4):
+        clamped = _with_raw_log_scale(layer, raw)
+        y, log_det = clamped.forward_and_log_det(x)
+        assert bool(jnp.all(jnp.isfinite(y))) and bool(jnp.isfinite(log_det))
+        np.testing.assert_allclose(log_det, np.sign(raw) * 5.0 * num_scaled, rtol=1e-6)
+        x_back, inv_log_det = clamped.inverse_and_log_det(y)
+        np.testing.assert_allclose(x_back, x, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(inv_log_det, -log_det, rtol=1e-6)
+        _, slogdet = jnp.linalg.slogdet(jax.jacfwd(clamped.forward)(x))
+        np.testing.assert_allclose(slogdet, log_det, rtol=1e-5)
+    # Without the bound the same layer overflows: the clamp is what keeps it finite.
+    unbounded = type(layer)(_with_raw_log_scale(layer, 1e4).params, log_scale_bound=None,
+                            **({"parity": 1} if name == "realnvp" else {}))
+    assert not bool(jnp.all(jnp.isfinite(unbounded.forward(x))))
+
+
+def test_soft_clamp_is_identity_near_zero():
+    # Small log-scales pass almost unchanged: 5 tanh(r / 5) = r (1 - r^2 / 75 + ...).
+    layer = _with_raw_log_scale(_realnvp(1), 0.1)
+    _, log_det = layer.forward_and_log_det(jnp.ones(EVENT_SIZE))
+    np.testing.assert_allclose(log_det, 2 * 5.0 * np.tanh(0.1 / 5.0), rtol=1e-6)
+    assert abs(float(log_det) - 0.2) < 0.2 * 0.1**2 / 75 * 1.1
+
+
 @pytest.mark.parametrize(
     "make, message",
     [
@@ -126,6 +166,8 @@ def test_flow_vmaps_over_parameter_batches():
         ),
         (lambda: bij.RealNVP.init_params(jax.random.key(0), 3, mask=[True, False]), "mask"),
         (lambda: _maf().forward(jnp.zeros(3)), "dimension 4"),
+        (lambda: bij.MaskedAutoregressive(_maf().params, log_scale_bound=0.0), "log_scale_bound"),
+        (lambda: bij.RealNVP(_realnvp().params, log_scale_bound="5"), "log_scale_bound"),
     ],
 )
 def test_bad_arguments_raise_clear_errors(make, message):
