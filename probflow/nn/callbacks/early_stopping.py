@@ -43,7 +43,9 @@ class EarlyStopping(Callback):
         min_delta: smallest change that counts as an improvement (>= 0).
         patience: epochs without improvement before stopping.
         mode: ``"min"``, ``"max"`` or ``"auto"`` (max for accuracy names).
-        baseline: training stops unless the monitored value beats it (None: no baseline).
+        baseline: epochs that do not beat it count as waiting even when they improve on
+            the best so far, so training stops after `patience` epochs unless it is beaten
+            (None: no baseline).
         restore_best_weights: restore the best epoch's weights at the end.
         start_from_epoch: epochs of warm-up before improvement is tracked.
         verbose: 1 prints a line when it stops.
@@ -107,10 +109,11 @@ class EarlyStopping(Callback):
                 # Arrays are immutable: keeping references is a snapshot.
                 state = self.model.train_state
                 self.best_weights = (state.params, state.layer_state)
-            # Below the baseline an epoch is the best so far yet still counts as waiting.
+            # An epoch that fails to beat the baseline is the best so far yet still counts
+            # as waiting, so a run that never reaches the baseline stops after `patience`.
             if self.baseline is None or self._better(current, self.baseline, self.min_delta):
                 self.wait = 0
-            return
+                return
         if self.wait >= self.patience and epoch > 0:
             self.stopped_epoch = epoch
             self.model.stop_training = True
