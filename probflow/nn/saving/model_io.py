@@ -66,6 +66,12 @@ def save_model(model, path) -> None:
     Raises:
         ValueError: for a layer class that is not registered (nothing is written).
     """
+    if getattr(model, "_weight_draws", None) is not None:
+        warnings.warn(
+            f"save_model: the posterior weight draws of method={model._fitted_method!r} are "
+            "not stored (only the train state is); the loaded model predicts from its params",
+            stacklevel=3,
+        )
     config = _header(MODEL_FORMAT)
     config["model"] = model_config(model)
     config["compile"] = compile_config(model) if model.compiled else None
