@@ -10,6 +10,7 @@ When a callback needs batch hooks, the trainer calls `epoch_batches` and then
 
 from __future__ import annotations
 
+import copy
 import math
 
 import jax
@@ -42,8 +43,16 @@ class GradientPrograms:
     def __init__(self, model, objective):
         self.model = model
         self.objective = objective
+        # A `probflow.distribute.DataParallel`, or None for one device (see
+        # `for_distribution`).
+        self.distribution = None
+        self._variants = {}
         self.epoch_calls = 0
         self.step_calls = 0
+        self._compile()
+
+    def _compile(self):
+        model, objective = self.model, self.objective
         self._run_epoch = jax.jit(self._epoch_impl, static_argnames=("batch_size", "shuffle"))
         self._epoch_batches = jax.jit(self._batches_impl,
                                       static_argnames=("num_examples", "batch_size", "shuffle"))
@@ -52,6 +61,35 @@ class GradientPrograms:
         self._eval = jax.jit(self._eval_impl, static_argnames=("num_samples",))
         self._regulariser = jax.jit(
             lambda layer_params, key: objective.regulariser(model, layer_params, key))
+
+    def for_distribution(self, distribution):
+        """These programs for a data-parallel `distribution` (None: these very programs).
+
+        The variant shares the model and objective; its step splits each gathered batch
+        over the mesh axis and keeps the train state replicated, and XLA partitions the
+        step and sums the gradients across devices. Variants are cached per distribution.
+        """
+        if distribution is None or distribution == self.distribution:
+            return self
+        if distribution not in self._variants:
+            variant = copy.copy(self)
+            variant.distribution = distribution
+            variant._variants = {}
+            variant.epoch_calls = variant.step_calls = 0
+            variant._compile()
+            self._variants[distribution] = variant
+        return self._variants[distribution]
+
+    def _placed(self, tree):
+        # A no-op for arrays already replicated on the mesh; callbacks may have swapped
+        # in host or single-device arrays (a restored backup) between calls.
+        return tree if self.distribution is None else self.distribution.replicate(tree)
+
+    def place(self, tree):
+        """Device arrays for `tree`: replicated over the mesh when data-parallel."""
+        if self.distribution is None:
+            return jax.tree_util.tree_map(jnp.asarray, tree)
+        return self.distribution.replicate(tree)
 
     # -- pure pieces -----------------------------------------------------------------------
     def train_step(self, state, batch, num_train):
@@ -96,7 +134,13 @@ class GradientPrograms:
 
     def _step_on_indices_impl(self, state, xs, ys, idx, mask):
         batch = (_gather(xs, idx), _gather(ys, idx), mask)
-        return self.train_step(state, batch, xs[0].shape[0])
+        strategy = self.distribution
+        if strategy is None:
+            return self.train_step(state, batch, xs[0].shape[0])
+        # Rows split over the devices, state replicated: the compiler partitions the step
+        # and inserts the gradient all-reduce; the values are those of one device.
+        state, logs = self.train_step(state, strategy.shard_batch(batch), xs[0].shape[0])
+        return strategy.replicate_within(state), logs
 
     def _summarize_impl(self, batch_logs):
         """Epoch logs from stacked per-batch logs: example-weighted means, exact metrics."""
@@ -145,17 +189,18 @@ class GradientPrograms:
     def run_epoch(self, state, xs, ys, *, batch_size, shuffle):
         """The fused epoch: ``(new_state, epoch logs as device scalars)``."""
         self.epoch_calls += 1
+        state, xs, ys = self._placed((state, xs, ys))
         return self._run_epoch(state, xs, ys, batch_size=batch_size, shuffle=shuffle)
 
     def epoch_batches(self, state, num_examples, *, batch_size, shuffle):
         """``(state, idx [num_batches, batch_size], mask)`` for the batch-hook path."""
-        return self._epoch_batches(state, num_examples=num_examples, batch_size=batch_size,
-                                   shuffle=shuffle)
+        return self._epoch_batches(self._placed(state), num_examples=num_examples,
+                                   batch_size=batch_size, shuffle=shuffle)
 
     def step_on_indices(self, state, xs, ys, idx, mask):
         """One jitted step on the rows `idx` of the device data."""
         self.step_calls += 1
-        return self._step(state, xs, ys, idx, mask)
+        return self._step(*self._placed((state, xs, ys, idx, mask)))
 
     def summarize(self, batch_logs):
         return self._summarize(batch_logs)
