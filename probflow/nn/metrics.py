@@ -26,8 +26,10 @@ __all__ = [
     "brier",
     "expected_calibration_error",
     "get_metric",
+    "interval_calibration",
     "interval_coverage",
     "nll",
+    "reliability_table",
     "rmse",
 ]
 
@@ -274,3 +276,81 @@ def interval_coverage(y, lower, upper):
     lower = jnp.asarray(lower)
     pred = Prediction(None, None, lower, jnp.asarray(upper))
     return _ratio(_coverage_stats(y, pred, _mask_for(y, None)))
+
+
+# -- calibration tables --------------------------------------------------------------------
+def reliability_table(y, probs, *, num_bins=10, binary=None) -> dict:
+    """Reliability diagram data: top-class confidence vs accuracy in equal-width bins.
+
+    Bins are ``(k / num_bins, (k + 1) / num_bins]``, as in `expected_calibration_error`
+    (whose value is ``sum(count * |confidence - accuracy|) / sum(count)`` over this table).
+
+    Args:
+        y: integer labels (or one-hot rows); 0/1 for binary problems.
+        probs: class probabilities (classes last) or P(y = 1) for binary problems.
+        num_bins: number of bins.
+        binary: force the binary / multi-class reading; None infers it.
+
+    Returns:
+        dict of numpy arrays of length `num_bins`: ``bin_lower``, ``bin_upper``,
+        ``count``, ``confidence`` (mean top-class probability) and ``accuracy``
+        (NaN in empty bins).
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> table = reliability_table(jnp.array([0, 1]), jnp.array([[0.9, 0.1], [0.8, 0.2]]),
+        ...                           num_bins=5)
+        >>> table["count"].tolist(), table["accuracy"][-1].item()
+        ([0.0, 0.0, 0.0, 1.0, 1.0], 1.0)
+    """
+    import numpy as np
+
+    if isinstance(num_bins, bool) or not isinstance(num_bins, int) or num_bins < 1:
+        raise ValueError(f"`num_bins` must be an int >= 1; got {num_bins!r}")
+    probs = jnp.asarray(probs)
+    pred = Prediction(probs, None)
+    count, conf_sum, correct_sum = (np.asarray(a, np.float64) for a in _ece_stats(
+        y, pred, _mask_for(y, None), num_bins, binary))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        confidence = np.where(count > 0, conf_sum / count, np.nan)
+        accuracy_ = np.where(count > 0, correct_sum / count, np.nan)
+    edges = np.arange(num_bins + 1) / num_bins
+    return {"bin_lower": edges[:-1], "bin_upper": edges[1:], "count": count,
+            "confidence": confidence, "accuracy": accuracy_}
+
+
+def interval_calibration(y, draws, *, num_levels=10) -> dict:
+    """Nominal vs observed coverage of central predictive intervals (regression).
+
+    For each level ``p = k / num_levels`` (k = 1 .. num_levels - 1) the interval runs
+    from the ``(1 - p) / 2`` to the ``(1 + p) / 2`` quantile of the predictive draws; a
+    calibrated model covers a fraction ``p`` of the targets.
+
+    Args:
+        y: targets ``(n, ...)``.
+        draws: posterior-predictive draws ``(num_samples, n, ...)``.
+        num_levels: number of level steps (at least 2).
+
+    Returns:
+        dict of numpy arrays: ``level`` and ``coverage``.
+
+    Example:
+        >>> import jax, jax.numpy as jnp
+        >>> draws = jax.random.normal(jax.random.key(0), (4000, 500))
+        >>> y = jax.random.normal(jax.random.key(1), (500,))
+        >>> table = interval_calibration(y, draws, num_levels=2)
+        >>> table["level"].tolist(), bool(abs(table["coverage"][0] - 0.5) < 0.1)
+        ([0.5], True)
+    """
+    import numpy as np
+
+    if isinstance(num_levels, bool) or not isinstance(num_levels, int) or num_levels < 2:
+        raise ValueError(f"`num_levels` must be an int >= 2; got {num_levels!r}")
+    draws = np.asarray(draws)
+    y = np.asarray(y).reshape(draws.shape[1:])
+    levels = np.arange(1, num_levels) / num_levels
+    lower = np.quantile(draws, (1 - levels) / 2, axis=0)
+    upper = np.quantile(draws, (1 + levels) / 2, axis=0)
+    inside = (y >= lower) & (y <= upper)
+    coverage = inside.reshape(len(levels), -1).mean(axis=1)
+    return {"level": levels, "coverage": coverage}

@@ -81,6 +81,10 @@ class Model:
         self._programs = {}
         self._carried_weights = None
         self._mean_weights = False
+        # Weight draws (`posterior.WeightDraws`) of nuts/hmc/SG-MCMC/ensemble fits; None
+        # when predictions come from `train_state.params` (vi, map).
+        self._weight_draws = None
+        self._sample_stats = None
 
     # -- graph ---------------------------------------------------------------------------
     def _set_graph(self, inputs, outputs):
@@ -165,7 +169,7 @@ class Model:
         return params, state
 
     def forward(self, layer_params, layer_state, inputs, *, key=None, training=False,
-                mean_weights=False):
+                mean_weights=False, explicit_weights=False):
         """Runs the graph on a batch (pure; jit/vmap/grad friendly).
 
         Args:
@@ -176,6 +180,9 @@ class Model:
             training: training-mode behaviour for Dropout / BatchNormalization.
             mean_weights: run Bayesian layers at their posterior-mean weights
                 (`apply_with_weights(mean_weights(params))`; used by MAP).
+            explicit_weights: `layer_params` holds weights (``{layer name: weights}``,
+                the weight-space view), run through `apply_with_weights` (NUTS, SG-MCMC,
+                ensembles).
 
         Returns:
             ``(outputs, new_layer_state)`` with `outputs` a list, one per model output.
@@ -189,7 +196,11 @@ class Model:
             layer_input = args if isinstance(node.inputs, list) else args[0]
             node_key = None if key is None else jax.random.fold_in(key, i)
             params = layer_params[name]
-            if mean_weights:
+            if explicit_weights:
+                y, new_state[name] = layer.apply_with_weights(
+                    params, new_state[name], layer_input, key=node_key, training=training
+                )
+            elif mean_weights:
                 y, new_state[name] = layer.apply_with_weights(
                     layer.mean_weights(params), new_state[name], layer_input,
                     key=node_key, training=training,
@@ -277,7 +288,7 @@ class Model:
     # -- training / inference (implemented in probflow.nn.training) ---------------------
     def fit(self, x, y, epochs=1, batch_size=32, validation_data=None, validation_split=0.0,
             shuffle=True, callbacks=None, method="vi", seed=0, verbose=1, *,
-            initial_epoch=0, validation_samples=10):
+            initial_epoch=0, validation_samples=10, **options):
         """Fits the network; returns a `History` (``history.history["loss"]``, ...).
 
         Args:
@@ -291,24 +302,31 @@ class Model:
             validation_split: fraction of the (unshuffled) data held out from the end.
             shuffle: reshuffle each epoch (a permutation inside the compiled epoch).
             callbacks: list of `probflow.nn.callbacks.Callback`.
-            method: ``"vi"`` (Bayes by backprop: per-example NLL + KL / n) or ``"map"``
-                (NLL + (-log prior) / n at posterior-mean weights); ``"nuts"``, ``"hmc"``,
-                ``"sgld"``, ``"sghmc"``, ``"ensemble"`` are planned.
+            method: ``"vi"`` (Bayes by backprop: per-example NLL + KL / n), ``"map"``
+                (NLL + (-log prior) / n at posterior-mean weights), ``"nuts"`` / ``"hmc"``
+                (full-batch MCMC over the weights), ``"sgld"`` / ``"psgld"`` /
+                ``"sghmc"`` (stochastic-gradient MCMC over epochs) or ``"ensemble"``
+                (a deep ensemble of MAP fits).
             seed: int or key: initialisation (first fit), shuffling and weight noise.
             verbose: 0 silent, 1 progress bar, 2 one line per epoch.
             initial_epoch: epoch to start from (resume).
             validation_samples: posterior samples per validation example.
+            **options: method-specific settings: ``num_warmup``, ``num_samples``,
+                ``num_chains``, ``target_accept``, ... for "nuts"/"hmc"
+                (`mcmc_fitter.MCMCFitter`); ``step_size``, ``burn_in``, ``thin``,
+                ``num_cycles``, ... for SG-MCMC (`sgmcmc_fitter.SGMCMCFitter`);
+                ``num_members`` for "ensemble".
 
         Returns:
             The `History` callback.
         """
-        from probflow.nn.training.fitters import get_fitter
+        from probflow.nn.training.posterior import dispatch_fit
 
-        fitter = get_fitter(method)
-        return fitter.fit(
-            self, x, y, epochs=epochs, batch_size=batch_size, validation_data=validation_data,
-            validation_split=validation_split, shuffle=shuffle, callbacks=callbacks, seed=seed,
-            verbose=verbose, initial_epoch=initial_epoch, validation_samples=validation_samples,
+        return dispatch_fit(
+            self, method, options, x, y, epochs=epochs, batch_size=batch_size,
+            validation_data=validation_data, validation_split=validation_split,
+            shuffle=shuffle, callbacks=callbacks, seed=seed, verbose=verbose,
+            initial_epoch=initial_epoch, validation_samples=validation_samples,
         )
 
     def evaluate(self, x, y, *, num_samples=10, batch_size=256, seed=0):
@@ -357,6 +375,66 @@ class Model:
 
         return predict_interval(self, x, ci=ci, num_samples=num_samples, seed=seed,
                                 batch_size=batch_size)
+
+    def posterior_samples(self, num_samples=100, seed=0):
+        """Draws of every weight from the fitted posterior, whatever the method.
+
+        After nuts / hmc / SG-MCMC / ensemble: `num_samples` evenly spaced stored draws
+        (chains merged; repeats when more are asked for than stored). After vi: fresh
+        draws from the variational posterior; after map: copies of the point.
+
+        Returns:
+            ``{"layers": {layer name: {weight: [num_samples, ...]}},
+            "likelihood": [head params with leaves [num_samples, ...]]}``.
+        """
+        from probflow.nn.training.posterior import posterior_samples
+
+        return posterior_samples(self, num_samples, seed)
+
+    def to_arviz(self, x, y, *, num_samples=None, seed=0):
+        """ArviZ InferenceData of the fitted network on data `(x, y)`.
+
+        Groups: ``posterior`` (every weight as ``layer.weight``, head parameters as
+        ``likelihood.<param>``), ``sample_stats`` (nuts/hmc/SG-MCMC), ``log_likelihood``
+        (pointwise, per example, named ``y``), ``posterior_predictive`` (one draw of
+        ``y`` per weight draw) and ``observed_data``; so `az.loo`, `az.waic`,
+        `az.summary` and `az.plot_ppc` work on the network.
+
+        Args:
+            x: inputs; y: targets (as for `evaluate`).
+            num_samples: draws to keep: None keeps every stored draw (sampling methods)
+                or draws 1000 (vi, map); an int thins each chain evenly.
+            seed: key for variational draws and posterior-predictive draws.
+        """
+        from probflow.nn.training.posterior import to_arviz
+
+        return to_arviz(self, x, y, num_samples=num_samples, seed=seed)
+
+    def calibration(self, x, y, *, num_bins=10, num_samples=100, seed=0, batch_size=256):
+        """Reliability table of the posterior predictive on `(x, y)`.
+
+        Classifiers: top-class confidence in `num_bins` equal-width bins, with each bin's
+        count, mean confidence and accuracy (`metrics.reliability_table`). Regression:
+        nominal vs observed coverage of central predictive intervals at
+        ``(1, ..., num_bins - 1) / num_bins`` (`metrics.interval_calibration`).
+
+        Returns:
+            dict of numpy arrays (``pandas.DataFrame(table)`` prints it as a table).
+        """
+        from probflow.nn.metrics import interval_calibration, reliability_table
+        from probflow.nn.training.data import prepare_xy
+
+        _, ys = prepare_xy(self, x, y)
+        if len(self._heads) != 1:
+            raise ValueError(f"`calibration` needs a single-output model; this one has "
+                             f"{len(self._heads)} outputs")
+        head = self._heads[0]
+        if head.is_classifier:
+            probs = self.predict(x, num_samples=num_samples, seed=seed, batch_size=batch_size)
+            return reliability_table(ys[0], probs, num_bins=num_bins,
+                                     binary=head.name == "bernoulli")
+        draws = self.predictive(x, num_samples=num_samples, seed=seed, batch_size=batch_size)
+        return interval_calibration(ys[0], draws, num_levels=num_bins)
 
     # -- state accessors ----------------------------------------------------------------
     def _require_state(self, what):

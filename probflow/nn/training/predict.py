@@ -3,6 +3,11 @@
 Inputs go through in fixed-size padded chunks (one compiled shape, bounded memory).
 Chunk `c` uses ``fold_in(key, c)``; inside a chunk, `num_samples` forward passes run
 under `vmap`. So the same seed and batch size give the same answer bit for bit.
+
+The forward passes integrate over the model's posterior in either form (see
+`posterior`): variational params / a MAP point (weights drawn in each pass), or
+stored weight draws (nuts, hmc, SG-MCMC, ensemble; `num_samples` evenly spaced draws,
+each run through `apply_with_weights`).
 """
 
 from __future__ import annotations
@@ -16,11 +21,12 @@ import numpy as np
 from probflow._seed import as_key
 from probflow.nn.training.data import prepare_inputs, prepare_xy
 
-__all__ = ["evaluate", "predict", "predict_interval", "predictive"]
+__all__ = ["evaluate", "evaluate_arrays", "predict", "predict_interval", "predictive"]
 
 
 def _check_fitted(model, what):
-    if model.train_state is None or model._heads is None or not all(h.built for h in model._heads):
+    heads_ready = model._heads is not None and all(h.built for h in model._heads)
+    if not heads_ready or (model.train_state is None and model._weight_draws is None):
         raise ValueError(f"`{what}` needs a fitted model: call compile and fit first")
 
 
@@ -32,36 +38,98 @@ def _check_samples(num_samples):
 def _programs(model):
     cache = model._programs
     if "predict" not in cache:
+        static = ("num_samples", "kind", "mean_weights")
         cache["predict"] = {
-            "point": jax.jit(functools.partial(_chunk_point, model),
-                             static_argnames=("num_samples",)),
-            "draws": jax.jit(functools.partial(_chunk_draws, model),
-                             static_argnames=("num_samples",)),
+            "point": jax.jit(functools.partial(_chunk_point, model), static_argnames=static),
+            "draws": jax.jit(functools.partial(_chunk_draws, model), static_argnames=static),
+            "eval": jax.jit(functools.partial(_chunk_eval, model), static_argnames=static),
         }
     return cache["predict"]
 
 
-def _heads_dists(model, params, layer_state, xs, key, num_samples):
-    def one(k):
+def _source(model, num_samples, draws=None):
+    """What the chunk programs integrate over: ``(kind, tree)``.
+
+    ``("params", (params, layer_state))`` after vi/map (weights drawn per forward pass);
+    ``("draws", WeightDraws)`` after sampling methods: `num_samples` evenly spaced
+    stored draws, so predictions are deterministic given the fit.
+    """
+    from probflow.nn.training.posterior import draw_indices
+
+    draws = model._weight_draws if draws is None else draws
+    if draws is None:
+        state = model.train_state
+        return "params", (state.params, state.layer_state)
+    flat = draws.flat()
+    total = jax.tree_util.tree_leaves(flat.weights)[0].shape[0]
+    index = jnp.asarray(draw_indices(total, num_samples))
+    return "draws", jax.tree_util.tree_map(lambda a: a[index], flat)
+
+
+def _forward_samples(model, kind, tree, xs, key, num_samples, mean_weights):
+    """Network outputs and head params for `num_samples` posterior draws (vmapped)."""
+
+    def one(k, draw):
         key_fwd, _ = jax.random.split(k)
+        if kind == "draws":
+            outputs, _ = model.forward(draw.weights["layers"], draw.layer_state, xs,
+                                       key=key_fwd, training=False, explicit_weights=True)
+            return outputs, draw.weights["likelihood"]
+        params, layer_state = tree
         outputs, _ = model.forward(params["layers"], layer_state, xs, key=key_fwd,
-                                   training=False, mean_weights=model._mean_weights)
-        return [h.distribution(p, o) for h, p, o in zip(model._heads, params["likelihood"],
-                                                       outputs)]
+                                   training=False, mean_weights=mean_weights)
+        return outputs, params["likelihood"]
 
     keys = jax.random.split(key, num_samples)
-    return keys, jax.vmap(one)(keys)
+    # Shared head params (vi, map) come out of vmap broadcast to [num_samples, ...], so
+    # both kinds look alike below.
+    draws = tree if kind == "draws" else None
+    outputs, head_params = jax.vmap(one)(keys, draws)
+    return keys, outputs, head_params
 
 
-def _chunk_point(model, params, layer_state, xs, key, num_samples):
-    _, dists = _heads_dists(model, params, layer_state, xs, key, num_samples)
+def _heads_dists(model, kind, tree, xs, key, num_samples, mean_weights):
+    keys, outputs, head_params = _forward_samples(model, kind, tree, xs, key, num_samples,
+                                                  mean_weights)
+    dists = [jax.vmap(h.distribution)(p, o)
+             for h, p, o in zip(model._heads, head_params, outputs)]
+    return keys, dists
+
+
+def _chunk_point(model, source, xs, key, num_samples, kind, mean_weights):
+    _, dists = _heads_dists(model, kind, source, xs, key, num_samples, mean_weights)
     return [jnp.mean(jax.vmap(h.point)(d), axis=0) for h, d in zip(model._heads, dists)]
 
 
-def _chunk_draws(model, params, layer_state, xs, key, num_samples):
-    keys, dists = _heads_dists(model, params, layer_state, xs, key, num_samples)
+def _chunk_draws(model, source, xs, key, num_samples, kind, mean_weights):
+    keys, dists = _heads_dists(model, kind, source, xs, key, num_samples, mean_weights)
     draw_keys = jax.vmap(lambda k: jax.random.split(k)[1])(keys)
     return [jax.vmap(lambda k, d: d.sample(k))(draw_keys, d) for d in dists]
+
+
+def _chunk_eval(model, source, xs, ys, mask, key, num_samples, kind, mean_weights):
+    """Summed NLL and metric stats of one padded batch under `num_samples` draws."""
+    from probflow.nn.likelihoods import Bernoulli
+    from probflow.nn.metrics import Prediction
+    from probflow.nn.training.objectives import _interval, metric_stats, needs_interval
+
+    key_fwd, key_pred = jax.random.split(key)
+    _, outputs, head_params = _forward_samples(model, kind, source, xs, key_fwd, num_samples,
+                                               mean_weights)
+    expected, preds = 0.0, []
+    for i, (head, params, out, y) in enumerate(zip(model._heads, head_params, outputs, ys)):
+        log_lik = jax.vmap(lambda p, o, h=head, t=y: h.log_likelihood(p, o, t))(params, out)
+        expected = expected + jnp.mean(log_lik, axis=0)
+        dist = jax.vmap(head.distribution)(params, out)
+        lower = upper = None
+        if needs_interval(model):
+            lower, upper = _interval(dist, jax.random.fold_in(key_pred, i), num_samples)
+        preds.append(Prediction(
+            jnp.mean(jax.vmap(head.point)(dist), axis=0),
+            jax.scipy.special.logsumexp(log_lik, axis=0) - jnp.log(num_samples),
+            lower, upper, binary=isinstance(head, Bernoulli)))
+    return {"nll_sum": jnp.sum(-mask * expected), "count": jnp.sum(mask),
+            "stats": metric_stats(model, ys, preds, mask)}
 
 
 def _chunked(model, x, fn, *, num_samples, seed, batch_size, axis):
@@ -73,14 +141,14 @@ def _chunked(model, x, fn, *, num_samples, seed, batch_size, axis):
     n = xs[0].shape[0]
     size = max(1, min(batch_size, n))
     key = as_key(seed)
-    state = model.train_state
+    kind, source = _source(model, num_samples)
     pieces = []
     for c, start in enumerate(range(0, n, size)):
         stop = min(start + size, n)
         pad = size - (stop - start)
         chunk = [np.pad(a[start:stop], [(0, pad)] + [(0, 0)] * (a.ndim - 1)) for a in xs]
-        out = fn(state.params, state.layer_state, [jnp.asarray(a) for a in chunk],
-                 jax.random.fold_in(key, c), num_samples=num_samples)
+        out = fn(source, [jnp.asarray(a) for a in chunk], jax.random.fold_in(key, c),
+                 num_samples=num_samples, kind=kind, mean_weights=bool(model._mean_weights))
         index = (slice(None),) * axis + (slice(0, stop - start),)
         pieces.append([np.asarray(o[index]) for o in out])
     results = [np.concatenate([p[i] for p in pieces], axis=axis) for i in range(len(pieces[0]))]
@@ -121,10 +189,50 @@ def evaluate(model, x, y, *, num_samples=10, batch_size=256, seed=0):
     """Loss and metrics under the posterior predictive; see `Model.evaluate`."""
     _check_fitted(model, "evaluate")
     _check_samples(num_samples)
-    from probflow.nn.training.fitters import get_fitter
-
     xs, ys = prepare_xy(model, x, y)
-    programs = get_fitter(model._fitted_method).programs(model)
-    num_train = getattr(model, "_num_train", xs[0].shape[0])
-    return programs.evaluate(model.train_state, xs, ys, as_key(seed), num_samples=num_samples,
-                             batch_size=batch_size, num_train=num_train)
+    if model._weight_draws is None:
+        from probflow.nn.training.fitters import get_fitter
+
+        programs = get_fitter(model._fitted_method).programs(model)
+        num_train = getattr(model, "_num_train", xs[0].shape[0])
+        return programs.evaluate(model.train_state, xs, ys, as_key(seed),
+                                 num_samples=num_samples, batch_size=batch_size,
+                                 num_train=num_train)
+    return evaluate_arrays(model, xs, ys, num_samples=num_samples, batch_size=batch_size,
+                           seed=seed)
+
+
+def evaluate_arrays(model, xs, ys, *, num_samples=10, batch_size=256, seed=0, draws=None):
+    """`evaluate` on prepared arrays, integrating over the model's weight draws.
+
+    ``loss`` is the per-example expected NLL (the mean over draws; sampling methods
+    have no KL term); ``nll`` and the other metrics use the predictive mixture.
+
+    Args:
+        draws: a `posterior.WeightDraws` to use instead of the model's own (e.g. the
+            current SG-MCMC position during training).
+
+    Returns:
+        dict name -> Python float.
+    """
+    from probflow.nn.training.objectives import metric_results
+
+    kind, source = _source(model, num_samples, draws)
+    program = _programs(model)["eval"]
+    key = as_key(seed)
+    n = xs[0].shape[0]
+    size = max(1, min(batch_size, n))
+    totals = None
+    for b, start in enumerate(range(0, n, size)):
+        stop = min(start + size, n)
+        pad = [(0, size - (stop - start))]
+        xb = [jnp.asarray(np.pad(a[start:stop], pad + [(0, 0)] * (a.ndim - 1))) for a in xs]
+        yb = [jnp.asarray(np.pad(a[start:stop], pad + [(0, 0)] * (a.ndim - 1))) for a in ys]
+        mask = (jnp.arange(size) < stop - start).astype(jnp.result_type(float))
+        out = program(source, xb, yb, mask, jax.random.fold_in(key, b),
+                      num_samples=num_samples, kind=kind,
+                      mean_weights=bool(model._mean_weights))
+        totals = out if totals is None else jax.tree_util.tree_map(jnp.add, totals, out)
+    logs = {"loss": totals["nll_sum"] / jnp.maximum(totals["count"], 1.0)}
+    logs.update(metric_results(model, totals["stats"]))
+    return {k: float(v) for k, v in logs.items()}

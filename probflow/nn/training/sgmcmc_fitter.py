@@ -1,0 +1,324 @@
+"""``fit(method="sgld" | "psgld" | "sghmc")``: stochastic-gradient MCMC over epochs.
+
+The sampler runs in the same compiled epoch loop as VI training (`GradientFitter`'s
+loop, callbacks included): each minibatch step is one kernel step of
+`probflow.inference.sgmcmc` on the minibatch log posterior
+``log p(w) + (N / b) * sum_batch log p(y | x, w)`` (b = the unmasked rows). The step
+size, whether a step injects noise (cyclical SG-MCMC explores without it) and which
+steps are kept as draws (burn-in, thinning) are tables over the global step, computed
+on the host and carried in the train state; kept draws go into a preallocated buffer
+in the state, so an epoch stays one `lax.scan` with no host sync.
+
+`model.train_state.params` holds the current position in weight space
+(``{"layers": weights, "likelihood": head params}``); after the fit the kept draws are
+the model's posterior (`posterior.WeightDraws`, one chain).
+
+References: Welling & Teh (2011); Li et al. (2016); Chen, Fox & Guestrin (2014);
+Zhang et al. (2020) for cyclical SG-MCMC.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from probflow._seed import as_key
+from probflow.inference import sgmcmc
+from probflow.nn.training.fitters import GradientFitter, _check_int, register_fitter
+from probflow.nn.training.objectives import Objective, metric_stats, needs_interval, predictions
+from probflow.nn.training.posterior import WeightDraws, set_weight_draws
+from probflow.nn.training.programs import GradientPrograms
+from probflow.nn.training.state import new_train_state
+from probflow.nn.training.weights_target import (
+    initial_weights,
+    layers_log_prior,
+    log_likelihood,
+    log_prior,
+    network_outputs,
+)
+
+__all__ = ["SGMCMCFitter", "SamplerCarry", "step_tables"]
+
+# Default step size = base / n_train: a per-example learning rate of about 0.05 (SGLD:
+# lr = step_size * N / 2) and an effective momentum-SGD rate of 0.1 (SGHMC:
+# step_size * N / friction).
+_BASE_STEP = {"sgld": 0.1, "psgld": 1e-3, "sghmc": 0.01}
+
+
+class SamplerCarry(NamedTuple):
+    """SG-MCMC state beyond the position (``train_state.opt_state`` of these fits).
+
+    Attributes:
+        kernel_state: the kernel's NamedTuple state.
+        step_sizes: ``[total_steps]`` step size of each global step.
+        noisy: ``[total_steps]`` whether the step injects noise (sampling stage).
+        slots: ``[total_steps]`` draw-buffer slot the step's result goes to, or -1.
+        draws: buffer of kept positions, leaves ``[max_draws, ...]``.
+        draw_logdensity: minibatch log posterior at each kept step, ``[max_draws]``.
+        draw_step_size: step size of each kept step, ``[max_draws]``.
+    """
+
+    kernel_state: Any
+    step_sizes: Any
+    noisy: Any
+    slots: Any
+    draws: Any
+    draw_logdensity: Any
+    draw_step_size: Any
+
+
+def step_tables(total_steps, *, step_size, burn_in_steps, thin, num_cycles=None,
+                exploration_ratio=0.5):
+    """Host tables over the global step: ``(step_sizes, noisy, slots)``.
+
+    Args:
+        total_steps: steps of the whole fit.
+        step_size: a float, or a schedule ``step -> step size`` (`sgmcmc.schedules`).
+        burn_in_steps: steps discarded first.
+        thin: keep one step in `thin` after burn-in (counting from its end).
+        num_cycles: None for a plain run; an int for cyclical SG-MCMC (cosine step size,
+            no noise and no draws in the first `exploration_ratio` of each cycle).
+        exploration_ratio: fraction of each cycle spent exploring.
+
+    Returns:
+        numpy arrays ``step_sizes`` (float32), ``noisy`` (bool), ``slots`` (int32).
+
+    Example:
+        >>> sizes, noisy, slots = step_tables(6, step_size=0.1, burn_in_steps=2, thin=2)
+        >>> slots.tolist()
+        [-1, -1, -1, 0, -1, 1]
+    """
+    steps = np.arange(total_steps)
+    if num_cycles is not None:
+        if callable(step_size):
+            raise ValueError("`step_size` must be a float with `num_cycles` (the cyclical "
+                             f"schedule is built from it); got {step_size!r}")
+        schedule = sgmcmc.schedules.cyclical(step_size, total_steps, num_cycles)
+        sampling = sgmcmc.schedules.cyclical_is_sampling(total_steps, num_cycles,
+                                                         exploration_ratio)
+        noisy = np.asarray(jax.vmap(sampling)(jnp.asarray(steps)), bool)
+    else:
+        schedule = step_size if callable(step_size) else sgmcmc.schedules.constant(step_size)
+        noisy = np.ones(total_steps, bool)
+    sizes = np.asarray(jax.vmap(schedule)(jnp.asarray(steps)), np.float32)
+    after = steps - burn_in_steps + 1
+    kept = (after > 0) & (after % thin == 0) & noisy
+    slots = np.where(kept, np.cumsum(kept) - 1, -1).astype(np.int32)
+    return sizes, noisy, slots
+
+
+class _Sampling(Objective):
+    """Names and regulariser of an SG-MCMC fit (the loss is MAP's, at the position)."""
+
+    mean_weights = False
+    regulariser_name = "neg_log_prior"
+    uses_kl_weight = False
+
+    def __init__(self, name):
+        self.name = name
+
+    def regulariser(self, model, layer_params, key):
+        del key
+        return -layers_log_prior(model, layer_params)
+
+
+class _SGMCMCPrograms(GradientPrograms):
+    """`GradientPrograms` whose step is a kernel step instead of an optimizer step."""
+
+    def __init__(self, model, objective, kernel):
+        self.kernel = kernel
+        super().__init__(model, objective)
+
+    def train_step(self, state, batch, num_train):
+        model = self.model
+        xs, ys, mask = batch
+        key, key_step, key_metric = jax.random.split(state.key, 3)
+        carry = state.opt_state
+        index = jnp.minimum(state.step, carry.step_sizes.shape[0] - 1)
+        count = jnp.maximum(jnp.sum(mask), 1.0)
+
+        def logdensity(weights, unused_batch):
+            del unused_batch
+            pointwise = log_likelihood(model, weights, state.layer_state, xs, ys)
+            scaled = sum(jnp.sum(mask * ll) for ll in pointwise) * (num_train / count)
+            return log_prior(model, weights) + scaled
+
+        # The position lives in `params` (callbacks may replace it); keep the kernel in step.
+        kernel_state = carry.kernel_state._replace(position=state.params)
+        kernel_state, info = self.kernel.step(key_step, kernel_state, None, logdensity,
+                                              carry.step_sizes[index],
+                                              add_noise=carry.noisy[index])
+        slot = carry.slots[index]
+        safe, keep = jnp.maximum(slot, 0), slot >= 0
+
+        def store(buffer, value):
+            return buffer.at[safe].set(jnp.where(keep, value, buffer[safe]))
+
+        carry = carry._replace(
+            kernel_state=kernel_state,
+            draws=jax.tree_util.tree_map(store, carry.draws, kernel_state.position),
+            draw_logdensity=store(carry.draw_logdensity, info.logdensity),
+            draw_step_size=store(carry.draw_step_size, carry.step_sizes[index]),
+        )
+        # Logs of the pre-step position (the forward pass XLA shares with the gradient).
+        outputs = network_outputs(model, state.params, state.layer_state, xs)
+        pointwise = log_likelihood(model, state.params, state.layer_state, xs, ys)
+        nll = -sum(jnp.sum(mask * ll) for ll in pointwise) / count
+        neg_log_prior = -log_prior(model, state.params)
+        _, preds = predictions(model, state.params["likelihood"], [o[None] for o in outputs],
+                               ys, key_metric, need_interval=needs_interval(model))
+        logs = {"loss": nll + neg_log_prior / num_train, "neg_log_prior": neg_log_prior,
+                "count": jnp.sum(mask), "stats": metric_stats(model, ys, preds, mask)}
+        new_state = state._replace(params=kernel_state.position, opt_state=carry, key=key,
+                                   step=state.step + 1)
+        return new_state, logs
+
+    def evaluate(self, state, xs, ys, key, *, num_samples, batch_size, num_train):
+        """Validation logs at the current position (one draw; ``loss`` = NLL)."""
+        from probflow.nn.training.predict import evaluate_arrays
+
+        del num_samples, num_train
+        draws = jax.tree_util.tree_map(lambda a: a[None, None],
+                                       WeightDraws(state.params, state.layer_state))
+        return evaluate_arrays(self.model, xs, ys, num_samples=1, batch_size=batch_size,
+                               seed=key, draws=draws)
+
+
+def _kernel(method, friction, temperature):
+    if method == "sghmc":
+        return sgmcmc.sghmc(friction=friction, temperature=temperature)
+    if method == "psgld":
+        return sgmcmc.psgld(temperature=temperature)
+    return sgmcmc.sgld(temperature=temperature)
+
+
+class SGMCMCFitter(GradientFitter):
+    """Fits a network by SGLD, pSGLD or SGHMC over epochs of minibatches.
+
+    Args:
+        method: ``"sgld"``, ``"psgld"`` or ``"sghmc"``.
+
+    Method options of ``model.fit(..., method=method, **options)``:
+    ``step_size`` (float or schedule ``step -> size``; default a per-example rate of
+    about 0.05 / 0.1, divided by n_train), ``burn_in`` (epochs discarded; default half
+    of `epochs`), ``thin`` (steps between kept draws; default one draw per epoch),
+    ``num_cycles`` (cyclical SG-MCMC, Zhang et al. 2020), ``exploration_ratio`` (0.5),
+    ``friction`` (SGHMC's alpha, 0.1) and ``temperature`` (1.0).
+
+    Example:
+        >>> import numpy as np
+        >>> from probflow import nn
+        >>> model = nn.Sequential([nn.Dense(4, activation="tanh"), nn.Dense(1)])
+        >>> model.compile(likelihood="normal")
+        >>> x = np.linspace(-1, 1, 32, dtype="float32")[:, None]
+        >>> _ = model.fit(x, np.sin(3 * x[:, 0]), epochs=4, batch_size=8,
+        ...               method="sghmc", verbose=0)
+        >>> model.posterior_samples(2)["layers"][model.layers[0].name]["kernel"].shape[0]
+        2
+    """
+
+    options = ("step_size", "burn_in", "thin", "num_cycles", "exploration_ratio", "friction",
+               "temperature")
+
+    def __init__(self, method):
+        super().__init__(_Sampling(method))
+        self.method = method
+        self._settings = None
+
+    def programs(self, model):
+        key = (self.method,) + self._settings
+        cache = model._programs
+        if key not in cache:
+            cache[key] = _SGMCMCPrograms(model, self.objective, _kernel(self.method,
+                                                                         *self._settings))
+        return cache[key]
+
+    def fit(self, model, x, y, *, epochs, batch_size, validation_data, validation_split,
+            shuffle, callbacks, seed, verbose, initial_epoch, validation_samples,
+            step_size=None, burn_in=None, thin=None, num_cycles=None, exploration_ratio=0.5,
+            friction=0.1, temperature=1.0):
+        from probflow.nn.training.data import prepare_xy, split_validation
+
+        _check_int("epochs", epochs, 1)
+        _check_int("batch_size", batch_size, 1)
+        xs, ys = prepare_xy(model, x, y)
+        (xs, _), _ = split_validation(xs, ys, validation_split)
+        num_train = xs[0].shape[0]
+        steps_per_epoch = math.ceil(num_train / batch_size)
+        burn_in = epochs // 2 if burn_in is None else burn_in
+        _check_int("burn_in", burn_in, 0)
+        if burn_in >= epochs:
+            raise ValueError(f"`burn_in` (epochs) must be < epochs={epochs}; got {burn_in}")
+        thin = steps_per_epoch if thin is None else thin
+        _check_int("thin", thin, 1)
+        if step_size is None:
+            step_size = _BASE_STEP[self.method] / num_train
+        elif not callable(step_size) and not float(step_size) > 0:
+            raise ValueError(f"`step_size` must be > 0 or a schedule; got {step_size!r}")
+        if num_cycles is not None:
+            _check_int("num_cycles", num_cycles, 1)
+        self._settings = (float(friction), float(temperature))
+
+        resume = initial_epoch > 0 and model.train_state is not None and isinstance(
+            model.train_state.opt_state, SamplerCarry)
+        if not resume:
+            sizes, noisy, slots = step_tables(
+                epochs * steps_per_epoch, step_size=step_size,
+                burn_in_steps=burn_in * steps_per_epoch, thin=thin, num_cycles=num_cycles,
+                exploration_ratio=exploration_ratio)
+            max_draws = int(slots.max()) + 1
+            if max_draws < 1:
+                raise ValueError(
+                    f"no draws would be kept: {epochs} epochs of {steps_per_epoch} steps with "
+                    f"burn_in={burn_in} epochs and thin={thin} steps; fit longer or thin less")
+            key_init, key_train, _ = jax.random.split(as_key(seed), 3)
+            weights, layer_state = initial_weights(model, key_init)
+            kernel = _kernel(self.method, *self._settings)
+            dtype = jnp.result_type(float)
+            carry = SamplerCarry(
+                kernel.init(weights), jnp.asarray(sizes, dtype), jnp.asarray(noisy),
+                jnp.asarray(slots),
+                jax.tree_util.tree_map(lambda a: jnp.zeros((max_draws,) + a.shape, a.dtype),
+                                       weights),
+                jnp.zeros(max_draws, dtype), jnp.zeros(max_draws, dtype))
+            state = new_train_state(weights, layer_state, _NoOptimizer, key_train)
+            model.train_state = state._replace(opt_state=carry)
+        history = super().fit(
+            model, x, y, epochs=epochs, batch_size=batch_size, validation_data=validation_data,
+            validation_split=validation_split, shuffle=shuffle, callbacks=callbacks, seed=seed,
+            verbose=verbose, initial_epoch=initial_epoch, validation_samples=validation_samples)
+        state = model.train_state
+        carry = state.opt_state
+        done = int(state.step)
+        num_draws = int(np.sum(np.asarray(carry.slots)[:done] >= 0))
+        if num_draws == 0:
+            raise ValueError(f"the fit stopped after {done} steps, before the first kept draw "
+                             "(burn-in); no posterior draws were collected")
+
+        def first(a):
+            return a[None, :num_draws]
+
+        set_weight_draws(model, jax.tree_util.tree_map(first, carry.draws), state.layer_state,
+                         method=self.method,
+                         stats={"lp": first(carry.draw_logdensity),
+                                "step_size": first(carry.draw_step_size)})
+        return history
+
+
+class _NoOptimizerType:
+    """Stands in for optax at state creation: SG-MCMC has no optimizer state."""
+
+    @staticmethod
+    def init(params):
+        del params
+        return ()
+
+
+_NoOptimizer = _NoOptimizerType()
+
+for _name in ("sgld", "psgld", "sghmc"):
+    register_fitter(_name, SGMCMCFitter(_name))
