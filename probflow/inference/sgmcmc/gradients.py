@@ -30,8 +30,8 @@ def minibatch_logdensity(log_prior_fn: Callable, log_likelihood_fn: Callable, da
         >>> import jax.numpy as jnp
         >>> fn = minibatch_logdensity(lambda t: -t**2 / 2,
         ...                           lambda t, x: -(x - t) ** 2 / 2, data_size=100)
-        >>> float(fn(0.0, jnp.ones(10)))
-        -5.0
+        >>> float(fn(0.0, jnp.ones(10)))  # 0 + (100 / 10) * 10 * (-1 / 2)
+        -50.0
     """
     if int(data_size) <= 0:
         raise ValueError(f"`data_size` must be a positive int; got {data_size}")

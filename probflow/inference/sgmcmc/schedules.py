@@ -15,8 +15,8 @@ def constant(step_size: float):
     """``step -> step_size``.
 
     Example:
-        >>> float(constant(0.1)(7))
-        0.1
+        >>> float(constant(0.5)(7))
+        0.5
     """
     _check_positive("step_size", step_size)
     return lambda step: jnp.asarray(step_size, jnp.float32)
