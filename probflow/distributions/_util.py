@@ -10,13 +10,16 @@ __all__ = ["promote_params", "is_concrete", "validate_param", "as_shape", "sum_r
 
 
 def promote_params(*params, dtype=None):
-    """Converts parameters to arrays of one floating dtype (float32 unless x64 inputs).
+    """Converts parameters to arrays of one floating dtype.
 
-    Python scalars do not force float64; integer arrays become the default float.
+    The dtype follows the inputs: float arrays keep theirs, Python scalars and integer
+    arrays take the default float (float64 when ``jax_enable_x64`` is on).
     """
     arrays = [jnp.asarray(p) for p in params]
     if dtype is None:
-        dtype = jnp.result_type(*[a for a in arrays], jnp.float32)
+        # Python scalars are weakly typed: they take the default float (float64 under
+        # jax_enable_x64, float32 otherwise) unless an array fixes the dtype.
+        dtype = jnp.result_type(*arrays)
         if not jnp.issubdtype(dtype, jnp.floating):
             dtype = jnp.result_type(float)
     return tuple(a.astype(dtype) for a in arrays)
