@@ -35,6 +35,15 @@ class FitInfo(NamedTuple):
         params: the family's current parameters (last finite ones).
         nonfinite_step: index of the first step with a non-finite loss or gradient,
             or None. From that step on the parameters are frozen.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> from probflow.inference import vi
+        >>> seen = []
+        >>> _ = vi.fit(lambda x: -0.5 * x @ x, init=jnp.zeros(2), num_steps=50, num_chunks=2,
+        ...            callbacks=[lambda info: seen.append(info.step)], progress_bar=False)
+        >>> seen
+        [25, 50]
     """
 
     step: int

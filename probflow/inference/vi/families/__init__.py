@@ -23,6 +23,10 @@ def resolve_family(family) -> Family:
 
     Returns:
         A `Family` instance (defaults for a name).
+
+    Example:
+        >>> type(resolve_family("fullrank")).__name__
+        'FullRank'
     """
     if isinstance(family, Family):
         return family

@@ -117,9 +117,12 @@ class Flow(Family):
     def _base_log_prob(self, eps):
         return -0.5 * jnp.sum(eps * eps, -1) - eps.shape[-1] * _HALF_LOG_2PI
 
-    def sample_and_log_prob(self, key, params, n):
+    def noise(self, key, params, n):
+        loc = params["loc"]
+        return jax.random.normal(key, (n,) + loc.shape, loc.dtype)
+
+    def sample_and_log_prob_from_noise(self, params, eps):
         loc, scale = params["loc"], self.scale(params)
-        eps = jax.random.normal(key, (n,) + loc.shape, loc.dtype)
         x, log_det = self.bijector(params).forward_and_log_det(eps)
         z = loc + scale * x
         return z, self._base_log_prob(eps) - log_det - jnp.sum(jnp.log(scale))

@@ -72,9 +72,12 @@ class FullRank(Family):
         raw_diag = jnp.diagonal(params["raw_scale_tril"])
         return jnp.sum(jnp.log(positive_transform(self.scale_transform, raw_diag)))
 
-    def sample_and_log_prob(self, key, params, n):
+    def noise(self, key, params, n):
+        loc = params["loc"]
+        return jax.random.normal(key, (n,) + loc.shape, loc.dtype)
+
+    def sample_and_log_prob_from_noise(self, params, eps):
         loc, tril = params["loc"], self.scale_tril(params)
-        eps = jax.random.normal(key, (n,) + loc.shape, loc.dtype)
         z = loc + eps @ tril.T
         log_q = -0.5 * jnp.sum(eps * eps, -1) - self._log_det(params) - loc.size * _HALF_LOG_2PI
         return z, log_q

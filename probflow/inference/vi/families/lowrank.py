@@ -74,12 +74,17 @@ class LowRank(Family):
         log_det = jnp.sum(jnp.log(jnp.diagonal(chol))) + jnp.sum(jnp.log(diag))
         return diag, factor, scaled, chol, log_det  # log_det is half the log-determinant
 
-    def sample_and_log_prob(self, key, params, n):
-        loc = params["loc"]
-        diag, factor, _, _, _ = self._parts(params)
+    def noise(self, key, params, n):
+        loc, factor = params["loc"], params["cov_factor"]
         key_factor, key_diag = jax.random.split(key)
         eps_factor = jax.random.normal(key_factor, (n, factor.shape[1]), loc.dtype)
         eps_diag = jax.random.normal(key_diag, (n,) + loc.shape, loc.dtype)
+        return eps_factor, eps_diag
+
+    def sample_and_log_prob_from_noise(self, params, noise):
+        eps_factor, eps_diag = noise
+        loc = params["loc"]
+        diag, factor, _, _, _ = self._parts(params)
         z = loc + eps_factor @ factor.T + diag * eps_diag
         return z, self.log_prob(params, z)
 

@@ -62,9 +62,12 @@ class MeanField(Family):
         """Standard deviations of the guide, shape ``[d]``."""
         return positive_transform(self.scale_transform, params["raw_scale"])
 
-    def sample_and_log_prob(self, key, params, n):
+    def noise(self, key, params, n):
+        loc = params["loc"]
+        return jax.random.normal(key, (n,) + loc.shape, loc.dtype)
+
+    def sample_and_log_prob_from_noise(self, params, eps):
         loc, scale = params["loc"], self.scale(params)
-        eps = jax.random.normal(key, (n,) + loc.shape, loc.dtype)
         z = loc + scale * eps
         log_q = -0.5 * jnp.sum(eps * eps, -1) - jnp.sum(jnp.log(scale)) - loc.size * _HALF_LOG_2PI
         return z, log_q
