@@ -108,7 +108,8 @@ class EnsembleFitter(GradientFitter):
 
     All of `Model.fit`'s training arguments apply (epochs, batch_size, callbacks,
     validation); `model.train_state` holds the stacked members (leading axis
-    `num_members`).
+    `num_members`). ``distribution`` / ``mesh`` split each batch over devices (every
+    member sees the whole batch; `probflow.distribute.DataParallel`).
 
     Example:
         >>> import numpy as np
@@ -122,7 +123,7 @@ class EnsembleFitter(GradientFitter):
         (3, 1, 4)
     """
 
-    options = ("num_members",)
+    options = ("num_members", "distribution", "mesh")
 
     def __init__(self):
         super().__init__(_Ensemble())
@@ -135,7 +136,7 @@ class EnsembleFitter(GradientFitter):
 
     def fit(self, model, x, y, *, epochs, batch_size, validation_data, validation_split,
             shuffle, callbacks, seed, verbose, initial_epoch, validation_samples,
-            num_members=5):
+            num_members=5, distribution=None, mesh=None):
         from probflow.nn.training.data import prepare_xy
 
         _check_int("num_members", num_members, 1)
@@ -155,7 +156,8 @@ class EnsembleFitter(GradientFitter):
         history = super().fit(
             model, x, y, epochs=epochs, batch_size=batch_size, validation_data=validation_data,
             validation_split=validation_split, shuffle=shuffle, callbacks=callbacks, seed=seed,
-            verbose=verbose, initial_epoch=initial_epoch, validation_samples=validation_samples)
+            verbose=verbose, initial_epoch=initial_epoch, validation_samples=validation_samples,
+            distribution=distribution, mesh=mesh)
         draws = _draws(model, model.train_state)
         set_weight_draws(model, draws.weights, draws.layer_state, method="ensemble")
         return history

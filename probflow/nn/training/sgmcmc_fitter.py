@@ -207,7 +207,8 @@ class SGMCMCFitter(GradientFitter):
     about 0.05 / 0.1, divided by n_train), ``burn_in`` (epochs discarded; default half
     of `epochs`), ``thin`` (steps between kept draws; default one draw per epoch),
     ``num_cycles`` (cyclical SG-MCMC, Zhang et al. 2020), ``exploration_ratio`` (0.5),
-    ``friction`` (SGHMC's alpha, 0.1) and ``temperature`` (1.0).
+    ``friction`` (SGHMC's alpha, 0.1) and ``temperature`` (1.0); ``distribution`` /
+    ``mesh`` split each minibatch over devices (`probflow.distribute.DataParallel`).
 
     Example:
         >>> import numpy as np
@@ -222,7 +223,7 @@ class SGMCMCFitter(GradientFitter):
     """
 
     options = ("step_size", "burn_in", "thin", "num_cycles", "exploration_ratio", "friction",
-               "temperature")
+               "temperature", "distribution", "mesh")
 
     def __init__(self, method):
         super().__init__(_Sampling(method))
@@ -240,7 +241,7 @@ class SGMCMCFitter(GradientFitter):
     def fit(self, model, x, y, *, epochs, batch_size, validation_data, validation_split,
             shuffle, callbacks, seed, verbose, initial_epoch, validation_samples,
             step_size=None, burn_in=None, thin=None, num_cycles=None, exploration_ratio=0.5,
-            friction=0.1, temperature=1.0):
+            friction=0.1, temperature=1.0, distribution=None, mesh=None):
         from probflow.nn.training.data import prepare_xy, split_validation
 
         _check_int("epochs", epochs, 1)
@@ -290,7 +291,8 @@ class SGMCMCFitter(GradientFitter):
         history = super().fit(
             model, x, y, epochs=epochs, batch_size=batch_size, validation_data=validation_data,
             validation_split=validation_split, shuffle=shuffle, callbacks=callbacks, seed=seed,
-            verbose=verbose, initial_epoch=initial_epoch, validation_samples=validation_samples)
+            verbose=verbose, initial_epoch=initial_epoch, validation_samples=validation_samples,
+            distribution=distribution, mesh=mesh)
         state = model.train_state
         carry = state.opt_state
         done = int(state.step)
