@@ -315,7 +315,10 @@ class Model:
                 ``num_chains``, ``target_accept``, ... for "nuts"/"hmc"
                 (`mcmc_fitter.MCMCFitter`); ``step_size``, ``burn_in``, ``thin``,
                 ``num_cycles``, ... for SG-MCMC (`sgmcmc_fitter.SGMCMCFitter`);
-                ``num_members`` for "ensemble".
+                ``num_members`` for "ensemble"; ``distribution=``
+                (`probflow.distribute.DataParallel`) or ``mesh=`` (a `jax.sharding.Mesh`)
+                for every method but nuts/hmc: each batch split over the devices, the
+                parameters replicated (README "Scaling out").
 
         Returns:
             The `History` callback.
