@@ -60,6 +60,13 @@ def logistic_regression_logdensity(X, y, *, prior_scale: float = 1.0):
 
     Returns:
         ``(logdensity_fn, dim)`` with ``dim = d + 1``.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> X, y, _ = logistic_regression_data(20, 3)
+        >>> logdensity, dim = logistic_regression_logdensity(X, y)
+        >>> dim, logdensity(jnp.zeros(dim)).shape
+        (4, ())
     """
     X = jnp.asarray(X)
     y = jnp.asarray(y, X.dtype)
@@ -77,6 +84,12 @@ def scaled_gaussian_logdensity(dim: int = 100, *, low: float = 0.01, high: float
 
     Returns:
         ``(logdensity_fn, dim)``; the true sds are ``np.geomspace(low, high, dim)``.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> logdensity, dim = scaled_gaussian_logdensity(3, low=1.0, high=4.0)
+        >>> float(logdensity(jnp.array([1.0, 2.0, 4.0])))
+        -1.5
     """
     scales = jnp.asarray(np.geomspace(low, high, dim), jnp.float32)
 
@@ -87,7 +100,14 @@ def scaled_gaussian_logdensity(dim: int = 100, *, low: float = 0.01, high: float
 
 
 def correlated_gaussian_covariance(dim: int = 50, *, condition_number: float = 1e3, seed: int = 0):
-    """A random covariance with log-spaced eigenvalues (condition number as given)."""
+    """A random covariance with log-spaced eigenvalues (condition number as given).
+
+    Example:
+        >>> import numpy as np
+        >>> cov = correlated_gaussian_covariance(4, condition_number=100.0)
+        >>> round(float(np.linalg.cond(cov)))
+        100
+    """
     rng = np.random.default_rng(seed)
     q, _ = np.linalg.qr(rng.standard_normal((dim, dim)))
     eigenvalues = np.geomspace(1.0, condition_number, dim)
@@ -100,6 +120,12 @@ def correlated_gaussian_logdensity(dim: int = 50, *, condition_number: float = 1
     Returns:
         ``(logdensity_fn, dim)``; the covariance is
         ``correlated_gaussian_covariance(dim, condition_number=..., seed=...)``.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> logdensity, dim = correlated_gaussian_logdensity(5)
+        >>> abs(float(logdensity(jnp.zeros(dim))))
+        0.0
     """
     covariance = correlated_gaussian_covariance(dim, condition_number=condition_number, seed=seed)
     precision = jnp.asarray(np.linalg.inv(covariance), jnp.float32)

@@ -22,7 +22,14 @@ __all__ = ["ChainState", "SampleInfo", "KernelParams", "kernel_params", "init_st
 
 
 class ChainState(NamedTuple):
-    """The state of one chain: where it is, with the log density and its gradient there."""
+    """The state of one chain: where it is, with the log density and its gradient there.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> state = init_state(jnp.ones(2), lambda x: -0.5 * x @ x)
+        >>> float(state.logdensity), state.grad.tolist()
+        (-1.0, [-1.0, -1.0])
+    """
 
     position: jax.Array
     logdensity: jax.Array
@@ -30,7 +37,18 @@ class ChainState(NamedTuple):
 
 
 class SampleInfo(NamedTuple):
-    """Per-transition statistics (ArviZ's sample_stats names)."""
+    """Per-transition statistics (ArviZ's sample_stats names).
+
+    Example:
+        >>> import jax, jax.numpy as jnp
+        >>> from probflow.inference.mcmc import NUTS
+        >>> logdensity = lambda x: -0.5 * x @ x
+        >>> state = NUTS().init(jnp.zeros(2), logdensity)
+        >>> _, info = NUTS().step(jax.random.key(0), state, logdensity,
+        ...                      kernel_params(0.5, jnp.ones(2)))
+        >>> info._fields[:2]
+        ('diverging', 'energy')
+    """
 
     diverging: jax.Array
     energy: jax.Array
@@ -40,7 +58,14 @@ class SampleInfo(NamedTuple):
 
 
 class KernelParams(NamedTuple):
-    """The tunable parameters of a Hamiltonian kernel: step size and metric."""
+    """The tunable parameters of a Hamiltonian kernel: step size and metric.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> params = kernel_params(0.5, jnp.ones(3))
+        >>> float(params.step_size), params.metric.inverse_mass_matrix.shape
+        (0.5, (3,))
+    """
 
     step_size: jax.Array
     metric: Metric

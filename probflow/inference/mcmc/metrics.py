@@ -25,6 +25,11 @@ class Metric(NamedTuple):
         mass_sqrt: ``(d,)`` elementwise ``1 / sqrt(inverse_mass_matrix)`` (diagonal) or
             an upper-triangular ``(d, d)`` matrix ``U`` with ``U @ U.T`` equal to the
             mass matrix (dense), so that ``U @ normal`` is a momentum draw.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> make_metric(jnp.array([4.0, 1.0])).mass_sqrt.tolist()
+        [0.5, 1.0]
     """
 
     inverse_mass_matrix: jax.Array

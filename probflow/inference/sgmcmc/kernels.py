@@ -25,22 +25,53 @@ __all__ = ["SGMCMCKernel", "sgld", "psgld", "sghmc", "SGLDState", "PSGLDState", 
 
 
 class SGMCMCKernel(NamedTuple):
-    """A pair of pure functions: ``init(position)`` and ``step(key, state, batch, ...)``."""
+    """A pair of pure functions: ``init(position)`` and ``step(key, state, batch, ...)``.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> kernel = sgld()
+        >>> type(kernel.init(jnp.zeros(2))).__name__
+        'SGLDState'
+    """
 
     init: Callable
     step: Callable
 
 
 class SGLDState(NamedTuple):
+    """State of an SGLD chain: the position.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> sgld().init(jnp.zeros(2)).position.shape
+        (2,)
+    """
+
     position: Any
 
 
 class PSGLDState(NamedTuple):
+    """State of a pSGLD chain: the position and the running average of squared gradients.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> psgld().init(jnp.zeros(2)).square_avg.tolist()
+        [0.0, 0.0]
+    """
+
     position: Any
     square_avg: Any
 
 
 class SGHMCState(NamedTuple):
+    """State of an SGHMC chain: position, velocity and the gradient-noise estimates.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> sghmc().init(jnp.zeros(2)).velocity.tolist()
+        [0.0, 0.0]
+    """
+
     position: Any
     velocity: Any
     grad_mean: Any
@@ -114,6 +145,11 @@ def psgld(*, decay: float = 0.99, epsilon: float = 1e-5, temperature: float = 1.
 
     Returns:
         An `SGMCMCKernel`.
+
+    Example:
+        >>> kernel = psgld(decay=0.9)
+        >>> callable(kernel.step)
+        True
     """
     _check_temperature(temperature)
     if not 0.0 < decay < 1.0:
@@ -160,6 +196,11 @@ def sghmc(*, friction: float = 0.05, estimate_noise: bool = True, noise_decay: f
 
     Returns:
         An `SGMCMCKernel`.
+
+    Example:
+        >>> kernel = sghmc(friction=0.1)
+        >>> callable(kernel.step)
+        True
     """
     _check_temperature(temperature)
     if not 0.0 < friction <= 1.0:

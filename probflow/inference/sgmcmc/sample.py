@@ -25,6 +25,14 @@ class SGMCMCResult(NamedTuple):
             schedule only the draws taken in sampling stages are kept.
         stats: dict of ``[chain, draw]`` arrays: ``logdensity`` (the minibatch estimate
             at the step that produced the draw) and ``step_size``.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> from probflow.inference.sgmcmc import minibatch_logdensity
+        >>> fn = minibatch_logdensity(lambda t: -t**2 / 2, lambda t, x: -(x - t) ** 2 / 2, 50)
+        >>> result = sample(fn, jnp.zeros(()), jnp.zeros(50), num_steps=20, batch_size=10)
+        >>> result.samples.shape, sorted(result.stats)
+        ((1, 20), ['logdensity', 'step_size'])
     """
 
     samples: Any

@@ -78,6 +78,11 @@ def get_activation(spec):
 
     Returns:
         The function.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> get_activation("relu")(jnp.array([-1.0, 2.0])).tolist()
+        [0.0, 2.0]
     """
     if spec is None:
         return linear

@@ -72,7 +72,12 @@ def get_layer_class(name: str):
 
 
 def registered_layers() -> dict:
-    """Returns a copy of the name -> class registry."""
+    """Returns a copy of the name -> class registry.
+
+    Example:
+        >>> registered_layers()["Dense"].__name__
+        'Dense'
+    """
     import probflow.nn.layers  # noqa: F401
 
     return dict(_LAYERS)
