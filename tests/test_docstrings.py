@@ -10,15 +10,11 @@ import pytest
 import probflow
 import probflow.inference.sgmcmc  # public per DESIGN.md, not (yet) re-exported by inference
 
-# Names exempt from the rule, each with the reason. Parts still being written when this
-# test was added (issues 6 and 8) are listed so the suite stays green; their owners
-# remove the entries as the examples land.
+# Names exempt from the rule, each with the reason.
 EXCEPTIONS = {
-    "probflow.distribute.initialize": "issue 8 in progress: multi-host set-up, no example yet",
-    "probflow.nn.saving.save_model": "issue 6 in progress: example to come with the owner",
-    "probflow.nn.saving.load_weights": "issue 6 in progress: example to come with the owner",
-    "probflow.nn.saving.save_weights": "issue 6 in progress: example to come with the owner",
-    "probflow.nn.saving.read_archive": "issue 6 in progress: example to come with the owner",
+    # Joins a multi-host JAX run: its example (two hosts) cannot run in one process, so
+    # the docstring shows it as a literal block instead of a doctest.
+    "probflow.distribute.initialize": "multi-host only; example given as a literal block",
 }
 
 

@@ -158,6 +158,14 @@ def read_archive(path) -> tuple[dict, dict]:
     Raises:
         ValueError: naming the file for anything unreadable, truncated, oversized,
             pickled or otherwise not a probflow archive.
+
+    Example:
+        >>> import os, tempfile, numpy as np
+        >>> target = os.path.join(tempfile.mkdtemp(), "m.probflow")
+        >>> write_archive(target, {"a": 1}, {"w": np.zeros(2, np.float32)})
+        >>> config, arrays = read_archive(target)
+        >>> config, arrays["w"].shape
+        ({'a': 1}, (2,))
     """
     path = os.fspath(path)
     if not os.path.isfile(path):

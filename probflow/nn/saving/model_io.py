@@ -65,6 +65,17 @@ def save_model(model, path) -> None:
 
     Raises:
         ValueError: for a layer class that is not registered (nothing is written).
+
+    Example:
+        >>> import os, tempfile, numpy as np
+        >>> from probflow import nn
+        >>> m = nn.Sequential([nn.Input((2,)), nn.Dense(1)])
+        >>> m.compile(likelihood="normal")
+        >>> _ = m.fit(np.ones((4, 2), np.float32), np.ones(4, np.float32), epochs=1, verbose=0)
+        >>> path = os.path.join(tempfile.mkdtemp(), "m.probflow")
+        >>> save_model(m, path)
+        >>> load_model(path).output_shape
+        (1,)
     """
     if getattr(model, "_weight_draws", None) is not None:
         warnings.warn(
@@ -234,7 +245,19 @@ def load_model(path, *, optimizer=None, likelihood=None, metrics=None):
 
 
 def save_weights(model, path) -> None:
-    """Writes the model's ``params`` and ``layer_state`` (no optimizer) to `path`."""
+    """Writes the model's ``params`` and ``layer_state`` (no optimizer) to `path`.
+
+    Example:
+        >>> import os, tempfile, numpy as np
+        >>> from probflow import nn
+        >>> m = nn.Sequential([nn.Input((2,)), nn.Dense(1)])
+        >>> m.compile(likelihood="normal")
+        >>> _ = m.fit(np.ones((4, 2), np.float32), np.ones(4, np.float32), epochs=1, verbose=0)
+        >>> path = os.path.join(tempfile.mkdtemp(), "w.probflow")
+        >>> save_weights(m, path)
+        >>> os.path.isfile(path)
+        True
+    """
     state = model._require_state("save_weights")
     arrays = flatten_arrays(state.params, "params")
     arrays.update(flatten_arrays(state.layer_state, "layer_state"))
@@ -252,6 +275,23 @@ def load_weights(model, path) -> None:
     Raises:
         ValueError: naming the file and the layer whose weights are missing or do not
             fit (shape or dtype), or a file that is not a weights archive.
+
+    Example:
+        >>> import os, tempfile, numpy as np
+        >>> from probflow import nn
+        >>> def fitted(seed):
+        ...     m = nn.Sequential([nn.Input((2,)), nn.Dense(1, name="out")])
+        ...     m.compile(likelihood="normal")
+        ...     _ = m.fit(np.ones((4, 2), np.float32), np.ones(4, np.float32), epochs=1,
+        ...               verbose=0, seed=seed)
+        ...     return m
+        >>> source, other = fitted(0), fitted(1)
+        >>> path = os.path.join(tempfile.mkdtemp(), "w.probflow")
+        >>> save_weights(source, path)
+        >>> load_weights(other, path)
+        >>> bool(np.all(other.params["layers"]["out"]["kernel"]
+        ...             == source.params["layers"]["out"]["kernel"]))
+        True
     """
     import jax
 
