@@ -8,6 +8,8 @@ SG-MCMC fitters ("nuts", "hmc", "sgld", "sghmc", "ensemble") plug in with
 
 from __future__ import annotations
 
+import importlib
+
 import jax
 
 from probflow._seed import as_key
@@ -23,7 +25,9 @@ from probflow.nn.training.state import new_train_state
 
 __all__ = ["GradientFitter", "get_fitter", "register_fitter"]
 
-_PLANNED = ("nuts", "hmc", "sgld", "sghmc", "ensemble")
+# Fitters that live in their own modules register themselves on import; they import
+# this module, so they are loaded on first lookup rather than at import time.
+_BUILTIN_FITTER_MODULES = ("mcmc_fitter", "sgmcmc_fitter", "ensemble_fitter")
 
 
 def _check_int(name, value, minimum):
@@ -144,13 +148,9 @@ def get_fitter(method):
     """The fitter registered for `method` (``"vi"``, ``"map"``, ...)."""
     if not isinstance(method, str):
         raise TypeError(f"`method` must be a str; got {type(method).__name__}")
+    for module in _BUILTIN_FITTER_MODULES:
+        importlib.import_module(f"probflow.nn.training.{module}")
     fitter = _FITTERS.get(method.lower())
     if fitter is not None:
         return fitter
-    if method.lower() in _PLANNED:
-        raise NotImplementedError(
-            f"method={method!r} is planned but not available yet; available methods: "
-            f"{sorted(_FITTERS)} (planned: {list(_PLANNED)})"
-        )
-    raise ValueError(f"`method` must be one of {sorted(_FITTERS)} (planned: {list(_PLANNED)}); "
-                     f"got {method!r}")
+    raise ValueError(f"`method` must be one of {sorted(_FITTERS)}; got {method!r}")

@@ -13,7 +13,6 @@ once.
 from __future__ import annotations
 
 import functools
-import importlib
 from typing import Any, NamedTuple
 
 import jax
@@ -31,8 +30,6 @@ __all__ = [
     "to_arviz",
 ]
 
-# Fitters that live outside fitters.py register themselves on import.
-_FITTER_MODULES = ("mcmc_fitter", "sgmcmc_fitter", "ensemble_fitter")
 # Methods whose train_state is not the variational one (weight-space or stacked members):
 # switching to or from them starts a fresh train state.
 _OWN_STATE_METHODS = ("sgld", "psgld", "sghmc", "ensemble")
@@ -87,8 +84,6 @@ def dispatch_fit(model, method, options, x, y, **fit_args):
     """`Model.fit`'s body: resolves the fitter, checks its options, runs it."""
     from probflow.nn.training.fitters import get_fitter
 
-    for module in _FITTER_MODULES:
-        importlib.import_module(f"probflow.nn.training.{module}")
     fitter = get_fitter(method)
     method = method.lower()
     accepted = tuple(getattr(fitter, "options", ()))
