@@ -14,5 +14,6 @@ from probflow.inference.mcmc import MCMCResult, sample
 from probflow.inference import vi
 
 # -- SG-MCMC ---------------------------------------------------------------------------
+from probflow.inference import sgmcmc
 
 __all__ = [name for name in dir() if not name.startswith("_")]
