@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import math
 
-import jax
 import jax.numpy as jnp
 
-from probflow.distributions import constraints
-from probflow.distributions._util import promote_params
-from probflow.distributions.distribution import Distribution
+from probflow.distributions._loc_scale import LocationScale
 
 __all__ = ["Cauchy"]
 
@@ -23,7 +20,7 @@ def log1p_square(z):
     return jnp.where(big, large, jnp.log1p(z * z))
 
 
-class Cauchy(Distribution):
+class Cauchy(LocationScale):
     """Cauchy (Lorentz) distribution with median `loc` and half-width `scale`.
 
     Its mean and variance are undefined (NaN, as in scipy).
@@ -39,19 +36,8 @@ class Cauchy(Distribution):
         0.5
     """
 
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-
-    def __init__(self, loc=0.0, scale=1.0, *, validate_args=False):
-        self.loc, self.scale = promote_params(loc, scale)
-        self._validate(validate_args, loc=self.loc, scale=self.scale)
-
     def _sample(self, key, sample_shape):
-        # p = 0 would map to an infinite draw; start the uniform at the smallest normal float.
-        u = jax.random.uniform(
-            key, sample_shape + self.batch_shape, self.dtype, minval=jnp.finfo(self.dtype).tiny
-        )
-        return self.icdf(u)
+        return self._sample_by_icdf(key, sample_shape)
 
     def _log_prob(self, value):
         z = (value - self.loc) / self.scale

@@ -7,9 +7,7 @@ import math
 import jax
 import jax.numpy as jnp
 
-from probflow.distributions import constraints
-from probflow.distributions._util import promote_params
-from probflow.distributions.distribution import Distribution
+from probflow.distributions._loc_scale import LocationScale
 from probflow.distributions.exponential import log1mexp
 
 __all__ = ["Gumbel"]
@@ -17,7 +15,7 @@ __all__ = ["Gumbel"]
 _EULER_GAMMA = 0.5772156649015329
 
 
-class Gumbel(Distribution):
+class Gumbel(LocationScale):
     """Gumbel distribution of maxima, with location `loc` and scale `scale`.
 
     Args:
@@ -30,13 +28,6 @@ class Gumbel(Distribution):
         >>> round(float(dist.Gumbel(0.0, 1.0).mean()), 4)
         0.5772
     """
-
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-
-    def __init__(self, loc=0.0, scale=1.0, *, validate_args=False):
-        self.loc, self.scale = promote_params(loc, scale)
-        self._validate(validate_args, loc=self.loc, scale=self.scale)
 
     def _sample(self, key, sample_shape):
         draws = jax.random.gumbel(key, sample_shape + self.batch_shape, self.dtype)

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import math
 
-import jax
 import jax.numpy as jnp
 
-from probflow.distributions import constraints
-from probflow.distributions._util import promote_params
-from probflow.distributions.distribution import Distribution
+from probflow.distributions._loc_scale import LocationScale
 from probflow.distributions.kl import register_kl
 
 __all__ = ["Laplace"]
@@ -17,7 +14,7 @@ __all__ = ["Laplace"]
 _LOG2 = math.log(2.0)
 
 
-class Laplace(Distribution):
+class Laplace(LocationScale):
     """Laplace distribution with median `loc` and scale `scale` (variance ``2 scale^2``).
 
     Args:
@@ -31,18 +28,8 @@ class Laplace(Distribution):
         2.0
     """
 
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-
-    def __init__(self, loc=0.0, scale=1.0, *, validate_args=False):
-        self.loc, self.scale = promote_params(loc, scale)
-        self._validate(validate_args, loc=self.loc, scale=self.scale)
-
     def _sample(self, key, sample_shape):
-        u = jax.random.uniform(
-            key, sample_shape + self.batch_shape, self.dtype, minval=jnp.finfo(self.dtype).tiny
-        )
-        return self.icdf(u)
+        return self._sample_by_icdf(key, sample_shape)
 
     def _log_prob(self, value):
         return -jnp.abs(value - self.loc) / self.scale - jnp.log(2.0 * self.scale)

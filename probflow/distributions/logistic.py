@@ -8,14 +8,12 @@ import jax
 import jax.numpy as jnp
 from jax.scipy.special import expit, logit
 
-from probflow.distributions import constraints
-from probflow.distributions._util import promote_params
-from probflow.distributions.distribution import Distribution
+from probflow.distributions._loc_scale import LocationScale
 
 __all__ = ["Logistic"]
 
 
-class Logistic(Distribution):
+class Logistic(LocationScale):
     """Logistic distribution with location `loc` and scale `scale` (cdf ``expit``).
 
     Args:
@@ -29,18 +27,8 @@ class Logistic(Distribution):
         0.5
     """
 
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-
-    def __init__(self, loc=0.0, scale=1.0, *, validate_args=False):
-        self.loc, self.scale = promote_params(loc, scale)
-        self._validate(validate_args, loc=self.loc, scale=self.scale)
-
     def _sample(self, key, sample_shape):
-        u = jax.random.uniform(
-            key, sample_shape + self.batch_shape, self.dtype, minval=jnp.finfo(self.dtype).tiny
-        )
-        return self.icdf(u)
+        return self._sample_by_icdf(key, sample_shape)
 
     def _log_prob(self, value):
         # The density is symmetric in z; |z| keeps exp from overflowing.

@@ -8,9 +8,7 @@ import jax
 import jax.numpy as jnp
 from jax.scipy.special import log_ndtr, ndtr, ndtri
 
-from probflow.distributions import constraints
-from probflow.distributions._util import promote_params
-from probflow.distributions.distribution import Distribution
+from probflow.distributions._loc_scale import LocationScale
 from probflow.distributions.kl import register_kl
 
 __all__ = ["Normal"]
@@ -18,7 +16,7 @@ __all__ = ["Normal"]
 _HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 
 
-class Normal(Distribution):
+class Normal(LocationScale):
     """Normal distribution with mean `loc` and standard deviation `scale`.
 
     Args:
@@ -31,13 +29,6 @@ class Normal(Distribution):
         >>> float(dist.Normal(0.0, 1.0).log_prob(0.0))  # doctest: +ELLIPSIS
         -0.9189...
     """
-
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-
-    def __init__(self, loc=0.0, scale=1.0, *, validate_args=False):
-        self.loc, self.scale = promote_params(loc, scale)
-        self._validate(validate_args, loc=self.loc, scale=self.scale)
 
     def _sample(self, key, sample_shape):
         shape = sample_shape + self.batch_shape
