@@ -5,13 +5,13 @@ generalised criterion; Stan's `base_nuts` for the extra checks across merged sub
 
 The whole trajectory is built in ONE `lax.while_loop` whose body is one leapfrog
 step: doublings are not nested loops. Leaf ``n`` of the subtree being built closes
-every aligned block that ends at it (block sizes ``2^j`` dividing ``n + 1``); those
-blocks' U-turn checks are evaluated together, vectorised over levels, from fixed-size
-checkpoint arrays (one row per level) that hold, for the most recent block start of
-each level, the momentum sum before it, its momentum and velocity, and the momentum
-and velocity of the leaf just before it. When the subtree is complete it is merged
-into the tree in the same iteration (biased progressive sampling, the merged U-turn
-check) and the next direction is taken. The carry holds only what these checks and
+every aligned block that ends at it (block sizes ``2^j`` dividing ``n + 1``); only
+those blocks' U-turn checks are evaluated, from a small stack of checkpoints (one row
+written per leaf, at row ``popcount(n)``) holding, for each leaf a pending check may
+need, the momentum sum before it, its momentum and velocity, and the momentum and
+velocity of the leaf just before it: O(d) memory traffic per leapfrog step. When the
+subtree is complete it is merged into the tree in the same iteration (biased
+progressive sampling, the merged U-turn check) and the next direction is taken. The carry holds only what these checks and
 the proposal need.
 
 Within a subtree a leaf replaces the subtree's proposal with probability
@@ -26,6 +26,7 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from probflow.inference.mcmc._random import hash_uniform
 from probflow.inference.mcmc.integrators import IntegratorState, leapfrog
@@ -33,6 +34,9 @@ from probflow.inference.mcmc.kernel import ChainState, KernelParams, SampleInfo,
 from probflow.inference.mcmc.metrics import Metric, sample_momentum, velocity
 
 __all__ = ["NUTS"]
+
+_ZERO = np.int32(0)  # index dtype of dynamic slices must match the int32 leaf
+_FIELDS = ("rho_before", "momentum", "velocity", "prev_momentum", "prev_velocity")
 
 
 class _Tree(NamedTuple):
@@ -57,11 +61,9 @@ class _Tree(NamedTuple):
     far_grad: jax.Array
     rho_tree: jax.Array
     rho_subtree: jax.Array
-    block_rho: jax.Array  # [levels, d]: momentum sum before each block's first leaf
-    block_momentum: jax.Array  # [levels, d]: momentum of each block's first leaf
-    block_velocity: jax.Array
-    prev_momentum: jax.Array  # [levels, d]: momentum of the leaf before each block
-    prev_velocity: jax.Array
+    # [2 levels - 1, 5, d], row popcount(leaf): (momentum sum before the leaf, its
+    # momentum, its velocity, the momentum and velocity of the leaf before it).
+    checkpoints: jax.Array
     log_weight_tree: jax.Array
     log_weight_subtree: jax.Array
     proposal: ChainState
@@ -186,7 +188,7 @@ def _start(key, state: ChainState, params: KernelParams, max_tree_depth):
     directions, leaf_seed, merge_seed = jax.random.bits(key_bits, (3,), jnp.uint32)
     vel = velocity(metric, momentum)
     initial_energy = -state.logdensity + 0.5 * jnp.dot(momentum, vel)
-    rows = jnp.zeros((max_tree_depth,) + momentum.shape, dtype)
+    rows = jnp.zeros((2 * max_tree_depth - 1, len(_FIELDS)) + momentum.shape, dtype)
     zero, false, fzero = jnp.zeros((), jnp.int32), jnp.zeros((), bool), jnp.zeros((), dtype)
     consts = _Constants(params.step_size, metric, initial_energy, directions, leaf_seed,
                         merge_seed)
@@ -194,7 +196,7 @@ def _start(key, state: ChainState, params: KernelParams, max_tree_depth):
         zero, zero, zero, (directions & 1) == 1,
         state.position, momentum, vel, state.grad,
         state.position, momentum, vel, state.grad,
-        momentum, jnp.zeros_like(momentum), rows, rows, rows, rows, rows,
+        momentum, jnp.zeros_like(momentum), rows,
         fzero, fzero, state, initial_energy, state, initial_energy,
         fzero, false, false,
     )
@@ -220,8 +222,6 @@ def _body(value_and_grad, consts: _Constants, tree: _Tree, active, max_tree_dept
     becomes 0 (it stays where it is) and only the output fields are frozen.
     """
     metric, dtype = consts.metric, tree.position.dtype
-    levels = jnp.arange(max_tree_depth, dtype=jnp.int32)
-    level_masks = (jnp.int32(1) << levels) - 1
     step = jnp.where(active, jnp.where(tree.forward, consts.step_size, -consts.step_size), 0.0)
     new = leapfrog(
         value_and_grad, metric,
@@ -229,18 +229,17 @@ def _body(value_and_grad, consts: _Constants, tree: _Tree, active, max_tree_dept
     )
     new_velocity = velocity(metric, new.momentum)
     first = tree.leaf == 0
-    # Checkpoints: this leaf starts a block at every level 2^j dividing its index.
-    starts = ((tree.leaf & level_masks) == 0)[:, None]
     rho_before = jnp.where(first, jnp.zeros_like(tree.rho_subtree), tree.rho_subtree)
-    block_rho = jnp.where(starts, rho_before, tree.block_rho)
-    block_momentum = jnp.where(starts, new.momentum, tree.block_momentum)
-    block_velocity = jnp.where(starts, new_velocity, tree.block_velocity)
-    prev_momentum = jnp.where(starts, tree.momentum, tree.prev_momentum)
-    prev_velocity = jnp.where(starts, tree.velocity, tree.prev_velocity)
     rho_subtree = rho_before + new.momentum
-    kinetic2, keeps_going = _checks(
-        new.momentum, new_velocity, rho_subtree, block_rho, block_momentum, block_velocity,
-        prev_momentum, prev_velocity, tree.far_velocity, tree.rho_tree,
+    # One checkpoint row per leaf, at row popcount(leaf): a row is overwritten only
+    # once no block that starts at its leaf can still close (see `_checks`).
+    row = jnp.stack([rho_before, new.momentum, new_velocity, tree.momentum, tree.velocity])
+    checkpoints = jax.lax.dynamic_update_slice(
+        tree.checkpoints, row[None], (jax.lax.population_count(tree.leaf), _ZERO, _ZERO)
+    )
+    kinetic2, tree_continues, turning = _checks(
+        new.momentum, new_velocity, rho_subtree, checkpoints, tree.leaf, tree.far_velocity,
+        tree.rho_tree, active,
     )
     energy = -new.logdensity + 0.5 * kinetic2
     energy = jnp.where(jnp.isnan(energy), jnp.inf, energy)
@@ -260,15 +259,8 @@ def _body(value_and_grad, consts: _Constants, tree: _Tree, active, max_tree_dept
     sub_proposal = _select(take_leaf, leaf_state, tree.sub_proposal)
     sub_proposal_energy = jnp.where(take_leaf, energy, tree.sub_proposal_energy)
 
-    # Blocks of size 2^j (j >= 1) ending here (rows 0..levels-2 of the checks); the
-    # last row is the check for merging the subtree into the tree.
-    ends = ((tree.leaf + 1) & level_masks[1:]) == 0
-    turning = jnp.any(ends & ~keeps_going[:-1])
 
-    # Merge the finished subtree into the tree (biased progressive sampling). The top
-    # row is written only at a subtree's first leaf (a subtree has fewer than
-    # 2^(levels-1) + 1 leaves), so it holds the subtree's first leaf and the tree's
-    # end next to it: a static index instead of a per-chain gather by depth.
+    # Merge the finished subtree into the tree (biased progressive sampling).
     last = tree.leaf + 1 == (jnp.int32(1) << tree.depth)
     merge = last & ~turning & ~diverging
     take_subtree = merge & active & (
@@ -280,7 +272,6 @@ def _body(value_and_grad, consts: _Constants, tree: _Tree, active, max_tree_dept
     log_weight_tree = jnp.where(
         merge, jnp.logaddexp(tree.log_weight_tree, log_weight_subtree), tree.log_weight_tree
     )
-    tree_continues = keeps_going[-1]
     rho_tree = jnp.where(merge, tree.rho_tree + rho_subtree, tree.rho_tree)
     depth = tree.depth + (merge & active).astype(jnp.int32)
     done = diverging | turning | (merge & (~tree_continues | (depth >= max_tree_depth)))
@@ -298,42 +289,59 @@ def _body(value_and_grad, consts: _Constants, tree: _Tree, active, max_tree_dept
     )
     return _Tree(
         jnp.where(merge, 0, tree.leaf + 1), depth, num_steps, forward, *near, *far,
-        rho_tree, rho_subtree, block_rho, block_momentum, block_velocity,
-        prev_momentum, prev_velocity, log_weight_tree, log_weight_subtree,
+        rho_tree, rho_subtree, checkpoints, log_weight_tree, log_weight_subtree,
         proposal, proposal_energy, sub_proposal, sub_proposal_energy,
         tree.sum_accept + jnp.where(active, jnp.exp(jnp.minimum(log_weight, 0.0)), 0.0),
         tree.diverging | (active & diverging), tree.done | (active & done),
     )
 
 
-def _checks(momentum, vel, rho_subtree, block_rho, block_momentum, block_velocity,
-            prev_momentum, prev_velocity, far_velocity, rho_tree):
-    """``p . v`` of the new leaf and every U-turn check it closes, as ONE reduction.
+def _checks(momentum, vel, rho_subtree, checkpoints, leaf, far_velocity, rho_tree, active):
+    """``p . v`` of the new leaf, the merge check, and the U-turn checks the leaf closes.
 
-    Row j < levels-1 checks the block of size 2^(j+1) ending at the leaf (first half:
-    the level-j rows' past; second half: the level-j block ending here); the last row
-    checks merging the subtree into the tree (A = the tree, B = the subtree, whose first
-    leaf and the tree's end next to it sit in the top rows). A single reduction matters:
-    on the CPU each dot product of more than 32 numbers is a separate two-pass kernel.
+    Leaf ``n`` with ``k`` trailing one bits closes the blocks of size ``2^(j+1)``,
+    ``j < k``, that end at it. Their halves start at leaves ``n + 1 - 2^i``,
+    ``1 <= i <= k``, and at ``n`` itself; those leaves' popcounts ``h + k - i``
+    (``h`` = popcount of ``n``'s bits above the trailing ones) are consecutive, so
+    block ``r < k`` has its first half A starting at row ``h + r`` and its second half
+    B at row ``h + r + 1``. A row is overwritten only by a leaf of larger popcount,
+    i.e. after every block that starts at its leaf has closed. Only these ``k`` checks
+    are evaluated (a loop, mean ``k`` ~ 1 per leaf), so a step reads O(d) numbers, not
+    O(levels x d). The merge check (A = the tree, B = the subtree, whose first leaf has
+    popcount 0 and sits in row 0 with the tree's end next to it) and ``p . v`` are one
+    reduction: on the CPU each dot product is a separate kernel.
 
     Returns:
-        ``(p . v, keeps_going [levels])`` (Stan's three-part criterion per row).
+        ``(p . v, the merged tree keeps going, a closed block turned)``, each check
+        Stan's three-part criterion.
     """
-    v_a_far = jnp.concatenate([block_velocity[1:], far_velocity[None]])
-    rho_a = jnp.concatenate([block_rho[:-1] - block_rho[1:], rho_tree[None]])
-    p_a_near = jnp.concatenate([prev_momentum[:-1], prev_momentum[-1:]])
-    v_a_near = jnp.concatenate([prev_velocity[:-1], prev_velocity[-1:]])
-    p_b_near = jnp.concatenate([block_momentum[:-1], block_momentum[-1:]])
-    v_b_near = jnp.concatenate([block_velocity[:-1], block_velocity[-1:]])
-    rho_b = jnp.concatenate([rho_subtree - block_rho[:-1], rho_subtree[None]])
-    v_b_far = jnp.broadcast_to(vel, v_a_far.shape)
-    whole, across_a, across_b = rho_a + rho_b, rho_a + p_b_near, rho_b + p_a_near
-    lhs = jnp.concatenate([momentum[None], v_a_far, v_b_far, v_a_far, v_b_near, v_a_near,
-                           v_b_far])
-    rhs = jnp.concatenate([vel[None], whole, whole, across_a, across_a, across_b, across_b])
+    trailing_ones = jax.lax.population_count(leaf ^ (leaf + 1)) - 1
+    high = jax.lax.population_count(leaf) - trailing_ones
+    # A finished chain of a batch checks nothing: it would only keep the loop running.
+    n_closing = jnp.where(active, trailing_ones, 0)
+    subtree_first = checkpoints[0]
+    rho_a, v_a_far = rho_tree, far_velocity
+    p_b_near, v_b_near, p_a_near, v_a_near = (subtree_first[i] for i in range(1, 5))
+    whole, across_a, across_b = rho_a + rho_subtree, rho_a + p_b_near, rho_subtree + p_a_near
+    lhs = jnp.stack([momentum, v_a_far, vel, v_a_far, v_b_near, v_a_near, vel])
+    rhs = jnp.stack([vel, whole, whole, across_a, across_a, across_b, across_b])
     dots = jnp.sum(lhs * rhs, axis=-1)
-    keeps_going = jnp.all(dots[1:].reshape(6, -1) > 0, axis=0)
-    return dots[0], keeps_going
+
+    def closed_block(carry):
+        r, turned = carry
+        a = jax.lax.dynamic_index_in_dim(checkpoints, high + r, keepdims=False)
+        b = jax.lax.dynamic_index_in_dim(checkpoints, high + r + 1, keepdims=False)
+        rho_a, rho_b = b[0] - a[0], rho_subtree - b[0]
+        whole, across_a, across_b = rho_a + rho_b, rho_a + b[1], rho_b + b[3]
+        lhs = jnp.stack([a[2], vel, a[2], b[2], b[4], vel])
+        rhs = jnp.stack([whole, whole, across_a, across_a, across_b, across_b])
+        return r + 1, turned | jnp.any(jnp.sum(lhs * rhs, axis=-1) <= 0)
+
+    _, turned = jax.lax.while_loop(
+        lambda carry: (carry[0] < n_closing) & ~carry[1], closed_block,
+        (jnp.zeros_like(leaf), jnp.zeros((), bool)),
+    )
+    return dots[0], jnp.all(dots[1:] > 0), turned
 
 
 def _select(predicate, a, b):
