@@ -74,7 +74,7 @@ def _run(script, workdir):
 def launched(request, tmp_path_factory):
     """Starts every selected, runnable example (two at a time); script -> (future, dir)."""
     selected = [item.callspec.params["script"] for item in request.session.items
-                if item.module is request.module and hasattr(item, "callspec")
+                if getattr(item, "module", None) is request.module and hasattr(item, "callspec")
                 and "script" in item.callspec.params]
     runnable = [s for s in dict.fromkeys(selected) if not _missing(CASES[s][2])]
     pool = ThreadPoolExecutor(max_workers=2)
