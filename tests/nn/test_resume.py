@@ -92,6 +92,11 @@ def test_sigkill_mid_epoch_then_rerun_matches_uninterrupted(tmp_path):
     assert not resumed["backup_left"] and not backup_dir.exists()
     assert resumed["epochs"] == uninterrupted["epochs"] == [0, 1, 2, 3, 4]
     assert resumed["history"] == uninterrupted["history"]
+    # History runs last, so it keeps what the schedulers log, across the restart too.
+    np.testing.assert_allclose(resumed["history"]["learning_rate"],
+                               [0.02 / (1 + e) for e in range(5)], rtol=1e-6)
+    np.testing.assert_allclose(resumed["history"]["kl_weight"], [0, 1 / 3, 2 / 3, 1, 1],
+                               rtol=1e-6)
     assert sorted(resumed_arrays) == sorted(plain_arrays)
     for name in plain_arrays:  # params, optimizer moments, RNG key, counters, KL weight
         np.testing.assert_array_equal(resumed_arrays[name], plain_arrays[name], err_msg=name)

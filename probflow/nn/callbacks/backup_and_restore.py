@@ -115,15 +115,18 @@ class BackupAndRestore(Callback):
         from probflow.nn.saving.train_state_io import pack_train_state
 
         arrays, key_impl = pack_train_state(self.model.train_state)
+        # History runs after every other callback, so this epoch is not in it yet.
         history = self.model.history
+        records = {k: list(v) for k, v in (history.history if history else {}).items()}
+        for name, value in (logs or {}).items():
+            records.setdefault(name, []).append(value)
         config = {
             "format": BACKUP_FORMAT,
             "format_version": 1,
             "next_epoch": epoch + 1,
             "key_impl": key_impl,
-            "history": {k: [_encode(v) for v in values]
-                        for k, values in (history.history if history else {}).items()},
-            "history_epochs": list(history.epoch) if history else [],
+            "history": {k: [_encode(v) for v in values] for k, values in records.items()},
+            "history_epochs": (list(history.epoch) if history else []) + [epoch],
         }
         write_archive(self.path, config, arrays)
 

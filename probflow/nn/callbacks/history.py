@@ -10,6 +10,10 @@ __all__ = ["History"]
 class History(Callback):
     """Records every epoch's logs, as Keras does.
 
+    `Model.fit` creates a fresh one per fit and runs it after every other callback, so
+    it records the keys they add to an epoch's logs (``"learning_rate"``,
+    ``"kl_weight"``); `BackupAndRestore` may pre-fill it with a resumed run's epochs.
+
     Attributes:
         history: dict metric name -> list of per-epoch Python floats (``"loss"``,
             ``"nll"``, ``"kl"``, metric names, and ``"val_..."`` entries).
@@ -17,7 +21,6 @@ class History(Callback):
 
     Example:
         >>> h = History()
-        >>> h.on_train_begin()
         >>> h.on_epoch_end(0, {"loss": 2.0})
         >>> h.on_epoch_end(1, {"loss": 1.5})
         >>> h.history["loss"], h.epoch
@@ -26,10 +29,6 @@ class History(Callback):
 
     def __init__(self):
         super().__init__()
-        self.history = {}
-        self.epoch = []
-
-    def on_train_begin(self, logs=None):
         self.history = {}
         self.epoch = []
 

@@ -105,9 +105,12 @@ class GradientFitter:
         model._num_train = xs[0].shape[0]
 
         history = History()
-        cbs = [history] + list(callbacks or [])
+        cbs = list(callbacks or [])
         if verbose:
             cbs.append(ProgressBar(mode="bar" if verbose == 1 else "line"))
+        # Last, as in Keras: it records the keys other callbacks add to the epoch's
+        # logs (learning_rate, kl_weight).
+        cbs.append(history)
         num_batches = -(-xs[0].shape[0] // batch_size)
         cb_list = CallbackList(cbs, model=model, params={
             "epochs": epochs, "steps": num_batches, "verbose": verbose,

@@ -68,6 +68,7 @@ def run_epochs(model, programs, train, validation, *, epochs, batch_size, shuffl
     # Read by BackupAndRestore: only a run that ends normally may drop its backup.
     model._fit_completed = False
     callbacks.on_train_begin()
+    finished = None
     try:
         epoch = int(model.initial_epoch)
         while epoch < epochs and not model.stop_training:
@@ -86,13 +87,20 @@ def run_epochs(model, programs, train, validation, *, epochs, batch_size, shuffl
                     batch_size=max(batch_size, 256), num_train=num_train,
                 )
                 logs.update({f"val_{k}": v for k, v in val_logs.items()})
+            finished = epoch  # trained and logged: Ctrl-C from here on keeps it
             callbacks.on_epoch_end(epoch, logs)
+            finished = None
             epoch += 1
         model._fit_completed = True
     except KeyboardInterrupt:
         # The interrupted epoch's result was never assigned, so model.train_state holds
         # the last completed epoch (or step, on the batch path): weights stay consistent.
         model.stop_training = True
+        history = getattr(model, "history", None)
+        if finished is not None and history is not None and finished not in history.epoch:
+            # Interrupted inside a callback at the end of an epoch whose weights are kept:
+            # History (the last callback) must still record that epoch.
+            history.on_epoch_end(finished, logs)
         print("probflow: training interrupted (Ctrl-C); keeping the last completed state")
     finally:
         callbacks.on_train_end(logs)

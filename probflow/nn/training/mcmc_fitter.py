@@ -86,7 +86,7 @@ class MCMCFitter:
         target = network_target(model, xs, ys, layer_state, starts[0][0])
 
         history = History()
-        cbs = CallbackList([history] + list(callbacks or []), model=model, params={
+        cbs = CallbackList(list(callbacks or []) + [history], model=model, params={
             "epochs": 1, "steps": 1, "verbose": verbose, "method": self.kernel,
             "num_warmup": num_warmup, "num_samples": num_samples, "num_chains": num_chains,
         })

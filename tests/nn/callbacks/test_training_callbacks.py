@@ -155,9 +155,11 @@ def test_model_checkpoint_bad_template(model, tmp_path):
 def test_lr_schedule_is_applied_through_the_optimizer_state(model):
     rates = [0.05, 0.0, 0.02]
     script, logs = Script(), Logs()
-    _fit(model, [LearningRateScheduler(lambda epoch, lr: rates[epoch]), script, logs], epochs=3)
+    history = _fit(model, [LearningRateScheduler(lambda epoch, lr: rates[epoch]), script, logs],
+                   epochs=3)
     np.testing.assert_array_equal(script.lr_begin, np.float32(rates))
     np.testing.assert_array_equal(logs["learning_rate"], np.float32(rates))
+    np.testing.assert_array_equal(history.history["learning_rate"], np.float32(rates))
     # A zero learning rate leaves SGD's weights exactly unchanged for that epoch.
     _assert_tree_equal(script.weights[1][0], script.weights[0][0])
     with pytest.raises(AssertionError):
@@ -193,9 +195,9 @@ def test_reduce_lr_on_plateau_with_cooldown_and_floor(model):
 
 def test_kl_annealing_sets_beta_in_the_train_state(model):
     script, logs = Script(), Logs()
-    _fit(model, [KLAnnealing("linear", warmup_epochs=4), script, logs], epochs=5)
+    history = _fit(model, [KLAnnealing("linear", warmup_epochs=4), script, logs], epochs=5)
     assert script.beta_begin == [0.0, 0.25, 0.5, 0.75, 1.0]
-    assert logs["kl_weight"] == [0.0, 0.25, 0.5, 0.75, 1.0]
+    assert logs["kl_weight"] == history.history["kl_weight"] == [0.0, 0.25, 0.5, 0.75, 1.0]
     script = Script()
     _fit(model, [KLAnnealing("cyclical", cycle_epochs=2, ratio=1.0, start=0.2), script],
          epochs=4)
