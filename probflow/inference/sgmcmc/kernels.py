@@ -183,10 +183,11 @@ def sghmc(*, friction: float = 0.05, estimate_noise: bool = True, noise_decay: f
 
     In the paper's practical parametrisation (learning rate ``eta = step_size``,
     momentum decay ``alpha = friction``, unit mass):
-    ``v <- (1 - alpha) v + eta g + N(0, 2 (alpha - beta_hat) eta T)``,
+    ``v <- (1 - alpha) v + eta g + N(0, 2 (alpha T - beta_hat) eta)``,
     ``theta <- theta + v``, with ``beta_hat = eta * V_hat / 2`` from a running estimate
     ``V_hat`` of the stochastic gradient's variance (clipped so the injected noise stays
-    non-negative), or 0 when ``estimate_noise=False``.
+    non-negative), or 0 when ``estimate_noise=False``. The injected noise and the
+    gradient noise then add up to ``2 alpha eta T``, so the chain targets ``p^(1/T)``.
 
     Args:
         friction: alpha in (0, 1]: the fraction of the velocity lost per step.
@@ -223,7 +224,10 @@ def sghmc(*, friction: float = 0.05, estimate_noise: bool = True, noise_decay: f
 
         def update_velocity(v, g, var, n):
             beta_hat = 0.5 * step_size * var if estimate_noise else 0.0
-            noise_var = 2.0 * jnp.maximum(friction - beta_hat, 0.0) * step_size * temperature
+            # The gradient's own noise (variance eta^2 V = 2 eta beta_hat) does not cool
+            # with the temperature, so it is subtracted from the tempered total
+            # 2 alpha eta T, not from 2 alpha eta before tempering.
+            noise_var = 2.0 * step_size * jnp.maximum(friction * temperature - beta_hat, 0.0)
             return (1 - friction) * v + step_size * g + add_noise * jnp.sqrt(noise_var) * n
 
         velocity = jax.tree_util.tree_map(update_velocity, state.velocity, grad, grad_var, noise)
