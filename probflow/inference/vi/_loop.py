@@ -1,4 +1,4 @@
-"""The compiled part of `vi.fit`: chunks of optimisation steps as one `lax.scan` each.
+"""The compiled part of `vi.fit`: chunks of optimisation steps, each one jitted program.
 
 Pure functions over a NamedTuple carry. The target travels as *leaves* (its arrays:
 data, bijector parameters) with its tree structure as part of the cache key, and the
@@ -7,16 +7,17 @@ and shapes reuses the compiled program, even with new data, and a chunk call cos
 no Python-side pytree flattening of the target.
 
 Speed: the common path has no per-step bookkeeping beyond the optimiser update, and no
-random-number generation either: for families that expose their `noise`, a chunk's
-noise is drawn before its scan in one vectorised call (same per-step keys, so the same
-numbers). Threefry on the CPU is a small loop of its own, and inside the step loop it
-cost more than the whole ELBO of a small model (eight schools: ~2x fewer steps per
-CPU-second). A
-non-finite loss is detected on the host from the chunk's losses; that chunk is then
-replayed from its (finite) starting carry with the guarded step, which freezes the
-parameters at the first non-finite loss or gradient. Step keys are
-``fold_in(key, step)``, so the replay draws the same numbers and chunking never changes
-the result.
+random-number generation either. A chunk is a `lax.scan` over blocks of `BLOCK_STEPS`
+steps; each block first draws its steps' noise in one vectorised call (for families
+that expose their `noise`), then scans the steps over it. Threefry on the CPU is a
+small loop of its own, and inside the step loop it cost more than the whole ELBO of a
+small model (eight schools: ~2x fewer steps per CPU-second); blocks keep that out of
+the step loop while the memory stays one block's noise, however long the chunk. A
+non-finite loss is detected on the host from the chunk's `finite` flag; that chunk is
+then replayed from its (finite) starting carry with the guarded step, which freezes
+the parameters at the first non-finite loss or gradient. Step keys are
+``fold_in(key, step)``, so the replay draws the same numbers and neither the chunking
+nor the block size changes the result.
 """
 
 from __future__ import annotations
@@ -31,14 +32,30 @@ from jax.flatten_util import ravel_pytree
 
 from probflow.inference.vi.elbo import negative_elbo, negative_elbo_from_noise
 
-__all__ = ["FitCarry", "chunk_program", "flat_logdensity", "laplace_covariance", "run_map"]
+__all__ = [
+    "FitCarry",
+    "block_noise",
+    "chunk_program",
+    "flat_logdensity",
+    "initial_carry",
+    "laplace_covariance",
+    "random_loc",
+    "run_map",
+    "split_seed",
+]
 
 # Incremented each time a chunk program is traced (tests check a refit does not).
 TRACE_COUNT = {"chunk": 0}
 
-# Most noise values drawn ahead for one chunk (16 MiB of float32); past it, e.g. for a
-# large network, each step draws its own noise inside the loop (the same numbers).
-MAX_CHUNK_NOISE = 1 << 22
+# Steps whose noise is drawn together, before their scan. Long enough that the draw's
+# and the outer loop's overheads vanish per step, short enough that a block's noise
+# stays in cache; a chunk of any length is a scan over such blocks.
+BLOCK_STEPS = 100
+
+# Most noise values drawn ahead for one block (16 MiB of float32): a large guide gets
+# shorter blocks, and one whose single step is past it draws its noise inside the step
+# loop (the same numbers either way).
+MAX_BLOCK_NOISE = 1 << 22
 
 
 class FitCarry(NamedTuple):
@@ -79,7 +96,8 @@ def chunk_program(target_treedef, family, optimizer, num_particles, stl, analyti
     """The jitted ``program(target_leaves, carry, key, *, length, guarded)`` for a setting.
 
     Returns a function that runs `length` steps from `carry` and returns
-    ``(carry, losses [length], params_finite)``. With ``guarded=True`` updates stop at the first
+    ``(carry, losses [length], finite)``, `finite` being whether every loss and every
+    final parameter is finite. With ``guarded=True`` updates stop at the first
     non-finite loss or gradient and `nonfinite_step` records it.
     """
 
@@ -88,7 +106,6 @@ def chunk_program(target_treedef, family, optimizer, num_particles, stl, analyti
         target = jax.tree_util.tree_unflatten(target_treedef, target_leaves)
         logdensity_fn = flat_logdensity(target)
         estimator = dict(stl=stl, analytic_entropy=analytic_entropy)
-        chunk_noise = _chunk_noise(family, key, carry, num_particles, length)
 
         def loss_and_grad(carry, step_noise):
             if step_noise is None:
@@ -117,28 +134,86 @@ def chunk_program(target_treedef, family, optimizer, num_particles, stl, analyti
             )
             return new_carry, loss
 
-        carry, losses = jax.lax.scan(one_step, carry, chunk_noise, length=length)
-        return carry, losses, all_finite(carry.params)
+        def block(carry, _, size):
+            noise = block_noise(family, key, carry.step, carry.params, num_particles, size)
+            return jax.lax.scan(one_step, carry, noise, length=size)
+
+        size = block_size(family, carry.params, num_particles, length)
+        if size == 0:  # the noise of one step alone is past the limit: draw it per step
+            carry, losses = jax.lax.scan(one_step, carry, None, length=length)
+        else:
+            num_blocks, rest = divmod(length, size)
+            carry, losses = jax.lax.scan(
+                functools.partial(block, size=size), carry, None, length=num_blocks
+            )
+            losses = losses.reshape(-1)
+            if rest:
+                carry, rest_losses = block(carry, None, rest)
+                losses = jnp.concatenate([losses, rest_losses])
+        return carry, losses, all_finite((losses, carry.params))
 
     return jax.jit(program, static_argnames=("length", "guarded"))
 
 
-def _chunk_noise(family, key, carry, num_particles, length):
-    """The noise of steps ``carry.step + [0, length)``, or None to draw it per step.
+def block_size(family, params, num_particles, length):
+    """Steps per noise block of a `length`-step chunk; 0 to draw the noise per step.
+
+    At most `BLOCK_STEPS`, and at most `MAX_BLOCK_NOISE` noise values per block, so the
+    memory does not grow with the chunk's length nor explode for a large guide.
+    """
+    shapes = jax.eval_shape(
+        lambda p: family.noise(jax.random.key(0), p, num_particles), _shape_only(params)
+    )
+    if shapes is None:
+        return 0
+    per_step = sum(leaf.size for leaf in jax.tree_util.tree_leaves(shapes))
+    return min(BLOCK_STEPS, length, MAX_BLOCK_NOISE // max(per_step, 1))
+
+
+def _shape_only(tree):
+    return jax.tree_util.tree_map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype), tree)
+
+
+def block_noise(family, key, first_step, params, num_particles, size):
+    """The noise of steps ``first_step + [0, size)``, stacked on a leading axis.
 
     Step ``s`` uses ``family.noise(fold_in(key, s), ...)``, exactly what a per-step draw
-    uses, so the trajectory does not depend on the chunking or on this choice.
+    uses, so the trajectory depends neither on the chunking nor on the block size.
     """
-    def noise_of(step):
-        return family.noise(jax.random.fold_in(key, step), carry.params, num_particles)
+    steps = first_step + jnp.arange(size, dtype=first_step.dtype)
+    return jax.vmap(
+        lambda step: family.noise(jax.random.fold_in(key, step), params, num_particles)
+    )(steps)
 
-    shapes = jax.eval_shape(noise_of, carry.step)
-    if shapes is None:
-        return None
-    size = sum(leaf.size for leaf in jax.tree_util.tree_leaves(shapes))
-    if length * size > MAX_CHUNK_NOISE:
-        return None
-    return jax.vmap(noise_of)(carry.step + jnp.arange(length, dtype=carry.step.dtype))
+
+# The fit's set-up, jitted: eagerly, its few dozen small ops (key splits, the uniform
+# start, the family's and the optimiser's init) cost ~5 ms of dispatch per fit, as much
+# as 1,500 steps of a small model.
+@jax.jit
+def split_seed(key):
+    """The fit's three keys: ``(key_init, key_family, key_steps)``."""
+    key_init, key_family, key_steps = jax.random.split(key, 3)
+    return key_init, key_family, key_steps
+
+
+@jax.jit
+def random_loc(key, target):
+    """A flat uniform(-2, 2) start in unconstrained space (`target.init`, Stan's rule)."""
+    loc, _ = ravel_pytree(target.init(key))
+    return loc
+
+
+@functools.partial(jax.jit, static_argnames=("family", "optimizer"))
+def initial_carry(key, loc, covariance, *, family, optimizer):
+    """The carry of step 0: the family centred at `loc` and a fresh optimiser state.
+
+    With a `covariance` (not None) the family approximates ``N(loc, covariance)``.
+    """
+    if covariance is None:
+        params = family.init(key, loc)
+    else:
+        params = family.init_from_gaussian(key, loc, covariance)
+    return FitCarry(params, optimizer.init(params), jnp.int32(0), jnp.int32(-1))
 
 
 @functools.partial(jax.jit, static_argnames=("num_steps", "optimizer"))

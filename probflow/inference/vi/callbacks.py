@@ -31,7 +31,9 @@ class FitInfo(NamedTuple):
     Attributes:
         step: number of optimisation steps done so far.
         num_steps: the number requested.
-        losses: NumPy array ``[step]`` of the negative-ELBO estimates so far.
+        losses: NumPy array ``[step]`` of the negative-ELBO estimates so far: a
+            read-only view of the fit's loss record (no copy per chunk); keep it, or
+            copy it to change it.
         params: the family's current parameters (last finite ones).
         nonfinite_step: index of the first step with a non-finite loss or gradient,
             or None. From that step on the parameters are frozen.

@@ -2,9 +2,11 @@
 
 Holds the conveniences (seed handling, validation, initialisation, progress bar,
 callbacks) around the compiled chunk loop in `_loop.py`. The steps run as a few
-compiled `lax.scan` chunks (at most `num_chunks`); the host only wakes between chunks
-to update the bar and run callbacks, and the next chunk is already dispatched while it
-does, so the device never waits for Python.
+compiled chunks (at most `num_chunks`; at most 4 when no bar or callback listens); the
+host only wakes between chunks to check for NaN, update the bar and run callbacks, and
+the next chunk is already dispatched while it does. Losses go into one preallocated
+array that callbacks see as a read-only view, so the host work per chunk does not grow
+with the steps done.
 """
 
 from __future__ import annotations
@@ -20,7 +22,14 @@ from jax.flatten_util import ravel_pytree
 
 from probflow._seed import as_key
 from probflow.inference.target import Target
-from probflow.inference.vi._loop import FitCarry, chunk_program, laplace_covariance, run_map
+from probflow.inference.vi._loop import (
+    chunk_program,
+    initial_carry,
+    laplace_covariance,
+    random_loc,
+    run_map,
+    split_seed,
+)
 from probflow.inference.vi.callbacks import FitInfo, TerminateOnNaN
 from probflow.inference.vi.families import resolve_family
 from probflow.inference.vi.result import VIResult
@@ -38,6 +47,10 @@ def _adam(learning_rate: float):
     # One instance per rate: optax transformations hash by identity, so a fresh
     # `optax.adam` per call would recompile the loop on every fit.
     return optax.adam(learning_rate)
+
+
+# Chunks of a fit with no progress bar and no callback but `TerminateOnNaN`.
+QUIET_CHUNKS = 4
 
 
 def fit(
@@ -84,7 +97,9 @@ def fit(
         stl: sticking-the-landing gradient (Roeder et al. 2017).
         analytic_entropy: use the family's closed-form entropy; None means "when the
             family has one and `stl` is off".
-        num_chunks: at most this many compiled chunks (callbacks / bar updates).
+        num_chunks: at most this many compiled chunks; the bar updates and callbacks
+            run between them. With no bar and no callbacks (`TerminateOnNaN` aside),
+            at most 4, whatever `num_chunks` says: the result does not depend on it.
         map_steps: L-BFGS steps of the ``init="map"`` / ``"laplace"`` optimisation.
 
     Returns:
@@ -111,13 +126,11 @@ def fit(
     analytic_entropy = _resolve_entropy(family, stl, analytic_entropy)
     callbacks = _as_callbacks(callbacks)
 
-    key_init, key_family, key_steps = jax.random.split(as_key(seed), 3)
+    key_init, key_family, key_steps = split_seed(as_key(seed))
     loc = _initial_loc(target, init, key_init, map_steps)
-    if isinstance(init, str) and init == "laplace":
-        params = family.init_from_gaussian(key_family, loc, laplace_covariance(target, loc))
-    else:
-        params = family.init(key_family, loc)
-    carry = FitCarry(params, optimizer.init(params), jnp.int32(0), jnp.int32(-1))
+    laplace = isinstance(init, str) and init == "laplace"
+    covariance = laplace_covariance(target, loc) if laplace else None
+    carry = initial_carry(key_family, loc, covariance, family=family, optimizer=optimizer)
 
     target_leaves, target_treedef = jax.tree_util.tree_flatten(target)
     program = chunk_program(
@@ -127,36 +140,44 @@ def fit(
     def launch(carry, length, guarded=False):
         return program(target_leaves, carry, key_steps, length=length, guarded=guarded)
 
+    bar = _progress(num_steps, progress_bar)
+    if bar is None and all(type(cb) is TerminateOnNaN for cb in callbacks):
+        # Nothing to show or tell between chunks: a few long chunks save host round trips
+        # (each a sync, a dispatch and this loop's bookkeeping); the NaN replay still
+        # works per chunk, and a chunk of any length runs at the same speed per step.
+        num_chunks = min(num_chunks, QUIET_CHUNKS)
     chunk_size = math.ceil(num_steps / num_chunks)
     bounds = [(s, min(s + chunk_size, num_steps)) for s in range(0, num_steps, chunk_size)]
-    losses, stop_reason = [], "num_steps reached"
-    bar = _progress(num_steps, progress_bar)
+    losses, done, stop_reason = None, 0, "num_steps reached"
     pending = launch(carry, bounds[0][1] - bounds[0][0])
     for i, (start, stop) in enumerate(bounds):
         start_carry = carry
-        carry, chunk_losses, params_finite = pending
+        carry, chunk_losses, finite = pending
         # Pipelined: chunk i+1 is queued before chunk i's losses reach the host; it is
         # dropped if chunk i turns out bad or a callback stops the fit.
         if i + 1 < len(bounds):
             pending = launch(carry, bounds[i + 1][1] - bounds[i + 1][0])
-        chunk_losses = np.asarray(chunk_losses)
         nonfinite_step = None
-        if not (np.all(np.isfinite(chunk_losses)) and bool(params_finite)):
+        if not bool(finite):
             # Replay this chunk from its finite start with the guarded step: same keys,
             # same trajectory, parameters frozen at the first non-finite step.
             carry, chunk_losses, _ = launch(start_carry, stop - start, guarded=True)
             bad = int(carry.nonfinite_step)
             if bad >= 0:
-                nonfinite_step = bad
-                chunk_losses = np.asarray(chunk_losses)[: bad - start + 1]
-        losses.append(np.asarray(chunk_losses))
+                nonfinite_step, stop = bad, bad + 1
+        chunk_losses = np.asarray(chunk_losses)[: stop - start]
+        if losses is None:
+            losses = np.empty(num_steps, chunk_losses.dtype)
+        losses[start:stop] = chunk_losses
+        done = stop
         if bar is not None:
             bar.update(stop - start)
-            bar.set_postfix(loss=f"{float(np.mean(losses[-1])):.4g}")
+            # refresh=False: the bar redraws at tqdm's own rate, not once per chunk.
+            bar.set_postfix(loss=f"{float(np.mean(chunk_losses)):.4g}", refresh=False)
         info = FitInfo(
-            step=start + losses[-1].size,
+            step=done,
             num_steps=num_steps,
-            losses=np.concatenate(losses),
+            losses=_read_only(losses[:done]),
             params=carry.params,
             nonfinite_step=nonfinite_step,
         )
@@ -166,7 +187,8 @@ def fit(
             break
     if bar is not None:
         bar.close()
-    return VIResult(target, family, carry.params, np.concatenate(losses), stop_reason)
+    losses = losses if done == num_steps else losses[:done].copy()
+    return VIResult(target, family, carry.params, losses, stop_reason)
 
 
 # -- helpers ------------------------------------------------------------------------------
@@ -188,6 +210,13 @@ def _as_target(target, init):
     )
 
 
+def _read_only(view):
+    # Callbacks see the losses so far without a copy; the view must not let them
+    # overwrite the record that `VIResult.losses` is made of.
+    view.flags.writeable = False
+    return view
+
+
 def _positive_int(name, value):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(f"`{name}` must be an int >= 1; got {value!r}")
@@ -196,15 +225,17 @@ def _positive_int(name, value):
 
 def _resolve_entropy(family, stl, analytic_entropy):
     if analytic_entropy is None:
-        if stl:
-            return False
-        probe = jax.eval_shape(
-            lambda: family.entropy(family.init(jax.random.key(0), jnp.zeros(2)))
-        )
-        return probe is not None
+        return False if stl else _has_closed_form_entropy(family)
     if analytic_entropy and stl:
         raise ValueError("`stl=True` and `analytic_entropy=True` exclude each other; pick one")
     return bool(analytic_entropy)
+
+
+@functools.lru_cache(maxsize=64)
+def _has_closed_form_entropy(family):
+    # Cached: the probe is a trace, ~40% of a short fit's set-up when repeated.
+    probe = jax.eval_shape(lambda: family.entropy(family.init(jax.random.key(0), jnp.zeros(2))))
+    return probe is not None
 
 
 def _as_callbacks(callbacks):
@@ -232,9 +263,8 @@ def _run_callbacks(callbacks, info):
 
 
 def _initial_loc(target, init, key, map_steps):
-    example_flat, _ = ravel_pytree(target.example)
     if init is None or (isinstance(init, str) and init in ("map", "laplace")):
-        loc, _ = ravel_pytree(target.init(key))
+        loc = random_loc(key, target)
         if init is not None:
             steps = _positive_int("map_steps", map_steps)
             loc = run_map(target, loc, num_steps=steps, optimizer=_lbfgs())
@@ -243,6 +273,7 @@ def _initial_loc(target, init, key, map_steps):
         raise ValueError(
             f"`init` must be None, 'map', 'laplace' or a pytree of positions; got {init!r}"
         )
+    example_flat, _ = ravel_pytree(target.example)
     init = jax.tree_util.tree_map(jnp.asarray, init)
     want = jax.tree_util.tree_structure(target.example)
     got = jax.tree_util.tree_structure(init)

@@ -1,5 +1,6 @@
 """The `vi.fit` driver: determinism, compile caching, NaN handling, callbacks, init, errors."""
 
+import importlib
 import warnings
 
 import jax
@@ -10,6 +11,7 @@ import pytest
 
 from probflow import bijectors as bij
 from probflow.inference import Target, vi
+from probflow.inference.vi import _loop
 from probflow.inference.vi._loop import TRACE_COUNT
 
 
@@ -50,38 +52,79 @@ def test_second_fit_with_new_data_does_not_recompile():
     np.testing.assert_allclose(result.params["loc"], [5.0, 2.0], atol=0.5)
 
 
-def test_chunking_does_not_change_the_result():
+def _assert_same_fit(a, b):
+    np.testing.assert_array_equal(a.losses, b.losses)
+    for x, y in zip(jax.tree_util.tree_leaves(a.params), jax.tree_util.tree_leaves(b.params)):
+        np.testing.assert_array_equal(x, y)
+
+
+def _recording_launches(monkeypatch):
+    """Patches `vi.fit`'s chunk programs to record each launch's (length, guarded)."""
+    fit_module = importlib.import_module("probflow.inference.vi.fit")
+    launches = []
+
+    def recording_chunk_program(*args):
+        program = _loop.chunk_program(*args)
+
+        def run(*a, length, guarded):
+            launches.append((length, guarded))
+            return program(*a, length=length, guarded=guarded)
+
+        return run
+
+    monkeypatch.setattr(fit_module, "chunk_program", recording_chunk_program)
+    return launches
+
+
+def test_chunking_does_not_change_the_result(monkeypatch):
+    # 230 steps as one chunk (two blocks of 100 and a ragged block of 30), as the quiet
+    # default (at most 4 chunks: 58, 58, 58, 56), and as 7 chunks of 33 steps with a
+    # listening callback (one ragged block per chunk): bit for bit the same fit.
+    launches = _recording_launches(monkeypatch)
     target = _gaussian_target([1.0, 2.0])
-    a = vi.fit(target, num_steps=230, num_chunks=1, progress_bar=False)
-    b = vi.fit(target, num_steps=230, num_chunks=7, progress_bar=False)  # ragged last chunk
-    np.testing.assert_allclose(a.losses, b.losses, rtol=1e-5, atol=1e-5)
+    one = vi.fit(target, num_steps=230, num_chunks=1, progress_bar=False)
+    assert launches == [(230, False)]
+    launches.clear()
+    quiet = vi.fit(target, num_steps=230, num_chunks=7, progress_bar=False)
+    assert launches == [(58, False)] * 3 + [(56, False)]
+    launches.clear()
+    steps_seen = []
+    listened = vi.fit(target, num_steps=230, num_chunks=7, progress_bar=False,
+                      callbacks=[lambda info: steps_seen.append(info.step)])
+    assert [n for n, _ in launches] == [33] * 6 + [32]
+    assert steps_seen == [33, 66, 99, 132, 165, 198, 230]
+    _assert_same_fit(one, quiet)
+    _assert_same_fit(one, listened)
 
 
-def test_chunk_noise_is_the_per_step_noise(monkeypatch):
-    # `vi.fit` draws a chunk's noise ahead of its scan (vmapped over steps) unless it is
-    # too large; both must be the same numbers, so results never depend on that choice.
-    from probflow.inference.vi import _loop
-
+def test_noise_blocks_are_the_per_step_noise(monkeypatch):
+    # A block's noise is drawn ahead of its scan (vmapped over steps); it must be the
+    # noise a step would draw for itself, so that results never depend on the block
+    # size, nor on whether the noise is drawn ahead at all.
     family = vi.LowRank(rank=2)  # pytree noise (factor and diagonal parts)
     params = family.init(jax.random.key(0), jnp.zeros(3))
-    carry = _loop.FitCarry(params, (), jnp.int32(5), jnp.int32(-1))
     key = jax.random.key(7)
-    ahead = _loop._chunk_noise(family, key, carry, 2, 4)
+    ahead = _loop.block_noise(family, key, jnp.int32(5), params, 2, 4)
     for i in range(4):
         step = family.noise(jax.random.fold_in(key, 5 + i), params, 2)
         for a, b in zip(jax.tree_util.tree_leaves(ahead), jax.tree_util.tree_leaves(step)):
             np.testing.assert_array_equal(a[i], b)
-    # End to end: forcing the per-step path gives the same fit.
+    # End to end. One step's noise is 2 particles x (2 + 3) values = 10, so a limit of
+    # 35 values gives blocks of 3 steps, and 9 values leaves the noise to each step.
+    assert _loop.block_size(family, params, 2, 1000) == _loop.BLOCK_STEPS
     target = _gaussian_target([1.0, 2.0])
-    kw = dict(family=family, num_steps=120, num_chunks=2, num_particles=2, progress_bar=False)
-    ahead_fit = vi.fit(target, **kw)
-    monkeypatch.setattr(_loop, "MAX_CHUNK_NOISE", 0)
-    _loop.chunk_program.cache_clear()  # the limit is read when a chunk program is traced
-    try:
-        per_step_fit = vi.fit(target, **kw)
-    finally:
-        _loop.chunk_program.cache_clear()
-    np.testing.assert_allclose(ahead_fit.losses, per_step_fit.losses, rtol=1e-5, atol=1e-5)
+    kw = dict(family=vi.LowRank(rank=2), num_steps=120, num_particles=2, progress_bar=False)
+    default = vi.fit(target, **kw)
+    for setting, value, size in [("BLOCK_STEPS", 7, 7), ("MAX_BLOCK_NOISE", 35, 3),
+                                 ("MAX_BLOCK_NOISE", 9, 0)]:
+        with monkeypatch.context() as patch:
+            patch.setattr(_loop, setting, value)
+            assert _loop.block_size(family, params, 2, 1000) == size
+            _loop.chunk_program.cache_clear()  # the sizes are read when a program is traced
+            try:
+                _assert_same_fit(default, vi.fit(target, **kw))
+            finally:
+                _loop.chunk_program.cache_clear()
 
 
 def _nan_log_prob(values):
@@ -103,6 +146,13 @@ def test_nan_loss_stops_with_a_warning_and_keeps_finite_params():
     assert all(bool(jnp.all(jnp.isfinite(leaf))) for leaf in leaves)
     # The kept centre is where the walk was just before it hit the NaN region.
     assert 0.5 < float(result.params["loc"][0]) < 1.0
+    # The same stop, losses and parameters when a callback listens (50 chunks of 40
+    # steps instead of the quiet 4 of 500): the replay is per chunk, whatever its size.
+    with pytest.warns(RuntimeWarning, match="non-finite at step"):
+        listened = vi.fit(target, init={"x": jnp.zeros(())}, num_steps=2000, num_chunks=50,
+                          optimizer=optax.sgd(1e-3), progress_bar=False,
+                          callbacks=[lambda info: None])
+    _assert_same_fit(result, listened)
 
 
 def test_convergence_callback_stops_early():
@@ -114,10 +164,13 @@ def test_convergence_callback_stops_early():
 
 
 def test_user_callable_protocol():
-    seen = []
+    seen, kept = [], []
 
     def stop_after_600(info):
         seen.append((info.step, info.losses.size, info.nonfinite_step))
+        kept.append(info.losses)
+        with pytest.raises(ValueError, match="read-only"):
+            info.losses[0] = 0.0
         assert set(info.params) == {"loc", "raw_scale"}
         return info.step >= 600
 
@@ -131,6 +184,9 @@ def test_user_callable_protocol():
     assert seen == [(s, s, None) for s in range(100, 700, 100)]
     assert result.losses.size == 600
     assert "stop_after_600" in result.stop_reason
+    # What a callback kept is still the losses of its time, not overwritten later.
+    for losses in kept:
+        np.testing.assert_array_equal(losses, result.losses[: losses.size])
     result = vi.fit(target, num_steps=1000, num_chunks=10, callbacks=[raise_stop],
                     progress_bar=False)
     assert result.losses.size == 400 and result.stop_reason == "enough"
