@@ -236,12 +236,15 @@ def test_result_sampling_posterior_and_summary():
     assert "VIResult" in repr(result)
 
 
-def test_bare_logdensity_and_progress_bar():
+def test_bare_logdensity_and_progress_bar(monkeypatch):
+    launches = _recording_launches(monkeypatch)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tqdm may warn about notebook widgets
         result = vi.fit(lambda x: -0.5 * jnp.sum((x - 1.0) ** 2), init=jnp.zeros(2),
-                        num_steps=50, progress_bar=True)
-    assert result.losses.shape == (50,)
+                        num_steps=200, progress_bar=True)
+    assert result.losses.shape == (200,)
+    # The bar alone gets 20 updates (chunks), not `num_chunks=100`.
+    assert launches == [(10, False)] * 20
 
 
 @pytest.mark.parametrize(
