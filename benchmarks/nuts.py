@@ -200,6 +200,22 @@ def min_bulk_ess(draws):
     )
 
 
+def warm_up_process():
+    """Compiles and runs one small, library-neutral program before any measurement.
+
+    The first XLA compile in a process also pays one-off start-up costs (backend and
+    LLVM initialisation, a few seconds on this machine); without this, whichever
+    library is measured first has them added to its first call.
+    """
+    def program(key, x):
+        def body(x, key):
+            return x + 1e-3 * jax.grad(lambda y: -jnp.sum(y @ y.T))(x) + jax.random.normal(key, x.shape), None
+
+        return jax.lax.scan(body, x, jax.random.split(key, 10))[0]
+
+    jax.block_until_ready(jax.jit(program)(jax.random.key(0), jnp.ones((4, 8))))
+
+
 def measure(lib_name, model_name, num_warmup, num_samples, repeats):
     logdensity, dim, dense = MODELS[model_name]()
     rng = np.random.default_rng(1)
@@ -237,6 +253,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.quick:
         args.num_warmup, args.num_samples, args.repeats = 100, 100, 1
+    warm_up_process()
     rows = []
     for model in args.models.split(","):
         for lib in args.libs.split(","):

@@ -1,10 +1,14 @@
 """The compiled program: warmup and sampling of a batch of chains in one loop.
 
-One `lax.fori_loop` runs ``num_warmup + num_samples`` iterations. Each iteration is
-one vmapped kernel transition; during warmup an (unbatched) `lax.cond` adapts, so the
-kernel's loop body is traced and compiled once for both phases. Draws are written into
-preallocated buffers (warmup iterations write slot 0, which the first draw then
-overwrites).
+The ``num_warmup + num_samples`` transitions run in blocks: each block first draws
+the random numbers of all its transitions in one vectorised call (per-transition keys
+``fold_in(chain_key, iteration)``, so the numbers do not depend on the block length),
+then loops over them. On the CPU every `jax.random` call is a small loop of its own;
+drawn per transition, these cost about as much as the whole trajectory of a cheap
+model. Each transition is one batched kernel step; during warmup an (unbatched)
+`lax.cond` adapts, so the kernel's loop body is traced and compiled once for both
+phases. Draws are written into preallocated buffers (warmup iterations write slot 0,
+which the first draw then overwrites).
 """
 
 from __future__ import annotations
@@ -22,6 +26,12 @@ __all__ = ["run_chains", "trace_count"]
 
 _traces = 0
 
+# Transitions whose random numbers are drawn in one call; past ~100 the per-call cost
+# is amortised. The block shrinks so that its noise stays under MAX_BLOCK_NOISE numbers
+# (4 MiB of float32) for large models, down to one transition.
+MAX_BLOCK_LENGTH = 100
+MAX_BLOCK_NOISE = 1 << 20
+
 
 def trace_count() -> int:
     """How many times the sampling program has been traced (compiled) in this process."""
@@ -35,7 +45,8 @@ def flat_logdensity(target):
 
 
 def run_chains(target, chain_keys, positions, target_accept, *, kernel, num_warmup: int,
-               num_samples: int, dense_mass: bool, report_progress: bool):
+               num_samples: int, dense_mass: bool, report_progress: bool,
+               block_length: int | None = None):
     """Warmup + sampling for a batch of chains (vmapped); pure, jit it from outside.
 
     Args:
@@ -47,6 +58,8 @@ def run_chains(target, chain_keys, positions, target_accept, *, kernel, num_warm
         num_warmup, num_samples: static loop lengths.
         dense_mass: adapt a dense metric.
         report_progress: call the progress bar from inside the loop.
+        block_length: transitions per block of pre-drawn random numbers (static);
+            default `_block_length`. The draws do not depend on it.
 
     Returns:
         ``(flat_draws [C, N, d], logdensity [C, N], infos (each [C, N]), params,
@@ -68,11 +81,20 @@ def run_chains(target, chain_keys, positions, target_accept, *, kernel, num_warm
         init_keys, states
     )
     in_window, window_end = (jnp.asarray(a) for a in window_schedule(max(num_warmup, 1)))
-    if hasattr(kernel, "step_chains"):  # a kernel's own batched step beats vmap(step)
-        step = lambda k, s, p: kernel.step_chains(k, s, logdensity, p)
-    else:
-        step = jax.vmap(lambda k, s, p: kernel.step(k, s, logdensity, p))
-    _, info_shape = jax.eval_shape(step, step_keys, states, warm.params)
+    draw, step = _transition_fns(kernel, logdensity)
+
+    def draw_block(first, length):
+        # The randomness of iterations first .. first + length - 1, leaves [length, C, ...].
+        def one(i):
+            return jax.vmap(lambda k, x: draw(jax.random.fold_in(k, i), x))(step_keys, positions)
+
+        return jax.vmap(one)(first + jnp.arange(length, dtype=jnp.int32))
+
+    noise_shape = jax.eval_shape(lambda: draw_block(0, 1))
+    _, info_shape = jax.eval_shape(
+        lambda: step(jax.tree_util.tree_map(lambda a: a[0], draw_block(0, 1)), states,
+                     warm.params)
+    )
     buffers = (
         jnp.zeros((num_samples, num_chains, dim), dtype),
         jnp.zeros((num_samples, num_chains), dtype),
@@ -81,25 +103,26 @@ def run_chains(target, chain_keys, positions, target_accept, *, kernel, num_warm
         ),
     )
 
-    def body(i, carry):
+    def transition(i, noise, carry):
         states, warm, warmup_steps, (draws, lps, infos) = carry
-        iteration_keys = jax.vmap(jax.random.fold_in, (0, None))(step_keys, i)
-        states, info = step(iteration_keys, states, warm.params)
+        states, info = step(noise, states, warm.params)
         if num_warmup > 0:
             w = jnp.minimum(i, num_warmup - 1)
 
-            def adapt(warm):
-                keys = jax.vmap(jax.random.fold_in, (0, None))(adapt_keys, i)
-                return jax.vmap(
+            def adapt(operands):
+                warm, warmup_steps = operands
+                warm = jax.vmap(
                     lambda k, wm, s, inf: warmup_update(
                         k, wm, s, inf, value_and_grad, target_accept=target_accept,
                         in_window=in_window[w], window_end=window_end[w],
-                        is_last=i == num_warmup - 1,
+                        is_last=i == num_warmup - 1, iteration=i,
                     )
-                )(keys, warm, states, info)
+                )(adapt_keys, warm, states, info)
+                return warm, warmup_steps + info.n_steps
 
-            warm = jax.lax.cond(i < num_warmup, adapt, lambda warm: warm, warm)
-            warmup_steps = warmup_steps + jnp.where(i < num_warmup, info.n_steps, 0)
+            warm, warmup_steps = jax.lax.cond(
+                i < num_warmup, adapt, lambda operands: operands, (warm, warmup_steps)
+            )
         slot = jnp.maximum(i - num_warmup, 0)
         draws = draws.at[slot].set(states.position)
         lps = lps.at[slot].set(states.logdensity)
@@ -108,13 +131,48 @@ def run_chains(target, chain_keys, positions, target_accept, *, kernel, num_warm
             progress.report(i, total)
         return states, warm, warmup_steps, (draws, lps, infos)
 
+    length = block_length or _block_length(
+        total, sum(leaf.size for leaf in jax.tree_util.tree_leaves(noise_shape))
+    )
+
+    def block(b, carry):
+        first = b * length
+        noise = draw_block(first, length)
+        return jax.lax.fori_loop(
+            0, jnp.minimum(length, total - first),
+            lambda j, carry: transition(
+                first + j, jax.tree_util.tree_map(lambda a: a[j], noise), carry
+            ),
+            carry,
+        )
+
     warmup_steps = jnp.zeros((num_chains,), jnp.int32)
     _, warm, warmup_steps, (draws, lps, infos) = jax.lax.fori_loop(
-        0, total, body, (states, warm, warmup_steps, buffers)
+        0, -(-total // length), block, (states, warm, warmup_steps, buffers)
     )
     swap = lambda a: jnp.swapaxes(a, 0, 1)
     return (swap(draws), swap(lps), jax.tree_util.tree_map(swap, infos), warm.params,
             warmup_steps)
+
+
+def _transition_fns(kernel, logdensity):
+    """``(draw(key, position), step(randomness, states, params))`` for a batch of chains.
+
+    A kernel that separates its random numbers from its step (`NUTS`: ``noise`` and
+    ``step_chains_from_noise``) gets them drawn ahead, a block at a time; any other
+    kernel gets its per-transition keys, also split ahead.
+    """
+    if hasattr(kernel, "noise") and hasattr(kernel, "step_chains_from_noise"):
+        return kernel.noise, lambda n, s, p: kernel.step_chains_from_noise(n, s, logdensity, p)
+    keep_key = lambda key, position: key
+    if hasattr(kernel, "step_chains"):  # a kernel's own batched step beats vmap(step)
+        return keep_key, lambda k, s, p: kernel.step_chains(k, s, logdensity, p)
+    return keep_key, jax.vmap(lambda k, s, p: kernel.step(k, s, logdensity, p))
+
+
+def _block_length(total: int, noise_size: int) -> int:
+    """Transitions per block: up to `MAX_BLOCK_LENGTH`, within `MAX_BLOCK_NOISE` numbers."""
+    return max(1, min(total, MAX_BLOCK_LENGTH, MAX_BLOCK_NOISE // max(noise_size, 1)))
 
 
 def params_of(params: KernelParams):

@@ -14,7 +14,8 @@ import jax
 import jax.numpy as jnp
 from jax.scipy.linalg import solve_triangular
 
-__all__ = ["Metric", "make_metric", "sample_momentum", "velocity", "kinetic_energy"]
+__all__ = ["Metric", "make_metric", "sample_momentum", "momentum_from_noise", "velocity",
+           "kinetic_energy"]
 
 
 class Metric(NamedTuple):
@@ -74,7 +75,20 @@ def sample_momentum(key, metric: Metric, position):
         >>> p.shape
         (3,)
     """
-    noise = jax.random.normal(key, position.shape, position.dtype)
+    return momentum_from_noise(metric, jax.random.normal(key, position.shape, position.dtype))
+
+
+def momentum_from_noise(metric: Metric, noise):
+    """The momentum ``p ~ N(0, M)`` that a standard normal `noise` vector maps to.
+
+    Drawing the noise apart from the metric lets a sampler draw many transitions' noise
+    in one vectorised call before its loop, while the metric still changes in warmup.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> momentum_from_noise(make_metric(jnp.array([4.0, 1.0])), jnp.ones(2)).tolist()
+        [0.5, 1.0]
+    """
     if metric.mass_sqrt.ndim == 1:
         return noise * metric.mass_sqrt
     return metric.mass_sqrt @ noise

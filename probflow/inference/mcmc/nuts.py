@@ -31,9 +31,9 @@ import numpy as np
 from probflow.inference.mcmc._random import hash_uniform
 from probflow.inference.mcmc.integrators import IntegratorState, leapfrog
 from probflow.inference.mcmc.kernel import ChainState, KernelParams, SampleInfo, init_state
-from probflow.inference.mcmc.metrics import Metric, sample_momentum, velocity
+from probflow.inference.mcmc.metrics import Metric, momentum_from_noise, velocity
 
-__all__ = ["NUTS"]
+__all__ = ["NUTS", "NUTSNoise"]
 
 _ZERO = np.int32(0)  # index dtype of dynamic slices must match the int32 leaf
 _FIELDS = ("rho_before", "momentum", "velocity", "prev_momentum", "prev_velocity")
@@ -73,6 +73,20 @@ class _Tree(NamedTuple):
     sum_accept: jax.Array
     diverging: jax.Array
     done: jax.Array
+
+
+class NUTSNoise(NamedTuple):
+    """The random numbers one NUTS transition consumes (see `NUTS.noise`).
+
+    Example:
+        >>> import jax, jax.numpy as jnp
+        >>> noise = NUTS().noise(jax.random.key(0), jnp.zeros(3))
+        >>> noise.momentum.shape, noise.bits.dtype
+        ((3,), dtype('uint32'))
+    """
+
+    momentum: jax.Array  # standard normal, shaped like the flat position
+    bits: jax.Array  # uint32 [3]: doubling directions, leaf seed, merge seed
 
 
 class _Constants(NamedTuple):
@@ -119,6 +133,31 @@ class NUTS:
         """Evaluates the log density and its gradient at the flat `position`."""
         return init_state(position, logdensity_fn)
 
+    def noise(self, key, position) -> NUTSNoise:
+        """The random numbers of one transition, drawn from its `key`.
+
+        ``step(key, ...)`` equals ``step_from_noise(noise(key, position), ...)``; a
+        sampling loop can draw many transitions' noise in one vectorised call ahead of
+        the loop (on the CPU each `jax.random` call is a small loop of its own, which
+        costs as much as several leapfrog steps of a cheap model).
+
+        Args:
+            key: a `jax.random` key.
+            position: the flat position (for shape and dtype only).
+
+        Returns:
+            `NUTSNoise`.
+
+        Example:
+            >>> import jax, jax.numpy as jnp
+            >>> NUTS().noise(jax.random.key(0), jnp.zeros(2)).bits.shape
+            (3,)
+        """
+        key_momentum, key_bits = jax.random.split(key)
+        position = jnp.asarray(position)
+        return NUTSNoise(jax.random.normal(key_momentum, position.shape, position.dtype),
+                         jax.random.bits(key_bits, (3,), jnp.uint32))
+
     def step(self, key, state: ChainState, logdensity_fn, params: KernelParams):
         """One NUTS transition.
 
@@ -131,8 +170,25 @@ class NUTS:
         Returns:
             ``(new_state, SampleInfo)``.
         """
+        return self.step_from_noise(self.noise(key, state.position), state, logdensity_fn,
+                                    params)
+
+    def step_from_noise(self, noise: NUTSNoise, state: ChainState, logdensity_fn,
+                        params: KernelParams):
+        """One NUTS transition with the random numbers given (`noise` of its key).
+
+        Example:
+            >>> import jax, jax.numpy as jnp
+            >>> from probflow.inference.mcmc import kernel_params
+            >>> kernel, x = NUTS(max_tree_depth=3), jnp.zeros(2)
+            >>> _, info = kernel.step_from_noise(
+            ...     kernel.noise(jax.random.key(0), x), kernel.init(x, jnp.sum), jnp.sum,
+            ...     kernel_params(0.1, jnp.ones(2)))
+            >>> int(info.n_steps)     # a linear log density never turns: 2**3 - 1 steps
+            7
+        """
         value_and_grad = jax.value_and_grad(logdensity_fn)
-        consts, tree = _start(key, state, params, self.max_tree_depth)
+        consts, tree = _start(noise, state, params, self.max_tree_depth)
         tree = jax.lax.while_loop(
             lambda t: ~t.done,
             lambda t: _body(value_and_grad, consts, t, True, self.max_tree_depth,
@@ -170,9 +226,28 @@ class NUTS:
             >>> new.position.shape, info.n_steps.shape
             ((3, 2), (3,))
         """
+        noise = jax.vmap(self.noise)(keys, states.position)
+        return self.step_chains_from_noise(noise, states, logdensity_fn, params)
+
+    def step_chains_from_noise(self, noise: NUTSNoise, states: ChainState, logdensity_fn,
+                               params: KernelParams):
+        """`step_chains` with each chain's random numbers given (leading chain axis).
+
+        Example:
+            >>> import jax, jax.numpy as jnp
+            >>> from probflow.inference.mcmc import kernel_params
+            >>> f, kernel = (lambda x: -0.5 * x @ x), NUTS()
+            >>> states = jax.vmap(lambda x: kernel.init(x, f))(jnp.zeros((3, 2)))
+            >>> params = jax.vmap(lambda _: kernel_params(0.5, jnp.ones(2)))(jnp.arange(3))
+            >>> keys = jax.random.split(jax.random.key(0), 3)
+            >>> noise = jax.vmap(kernel.noise)(keys, states.position)
+            >>> new, _ = kernel.step_chains_from_noise(noise, states, f, params)
+            >>> bool(jnp.all(new.position == kernel.step_chains(keys, states, f, params)[0].position))
+            True
+        """
         value_and_grad = jax.value_and_grad(logdensity_fn)
         depth, max_error = self.max_tree_depth, self.max_energy_error
-        consts, tree = jax.vmap(lambda k, s, p: _start(k, s, p, depth))(keys, states, params)
+        consts, tree = jax.vmap(lambda n, s, p: _start(n, s, p, depth))(noise, states, params)
         body = jax.vmap(lambda c, t, a: _body(value_and_grad, c, t, a, depth, max_error))
         tree = jax.lax.while_loop(
             lambda t: ~jnp.all(t.done), lambda t: body(consts, t, ~t.done), tree
@@ -180,12 +255,11 @@ class NUTS:
         return jax.vmap(_finish)(tree)
 
 
-def _start(key, state: ChainState, params: KernelParams, max_tree_depth):
+def _start(noise: NUTSNoise, state: ChainState, params: KernelParams, max_tree_depth):
     """The loop constants and the one-leaf tree at the chain's current state."""
     metric, dtype = params.metric, state.position.dtype
-    key_momentum, key_bits = jax.random.split(key)
-    momentum = sample_momentum(key_momentum, metric, state.position)
-    directions, leaf_seed, merge_seed = jax.random.bits(key_bits, (3,), jnp.uint32)
+    momentum = momentum_from_noise(metric, noise.momentum)
+    directions, leaf_seed, merge_seed = noise.bits[0], noise.bits[1], noise.bits[2]
     vel = velocity(metric, momentum)
     initial_energy = -state.logdensity + 0.5 * jnp.dot(momentum, vel)
     rows = jnp.zeros((2 * max_tree_depth - 1, len(_FIELDS)) + momentum.shape, dtype)

@@ -118,42 +118,19 @@ def sample(target, init=None, *, kernel="nuts", num_warmup: int = 1000, num_samp
 
 
 # -- the compiled runners, one per chain method, cached by jit on the static settings ----
+# XLA's default CPU options: the sampling program was once compiled with YNNPACK fusions
+# off (xla_cpu_experimental_ynn_fusion_type=""), when per-level U-turn reductions of
+# [chains, 6 depth + 1, d] numbers went to YNNPACK; since the O(d) bookkeeping, turning
+# it off only slows the model's own dots (logistic regression: ~1.4x per leapfrog step).
 _STATIC = ("kernel", "num_warmup", "num_samples", "dense_mass", "report_progress")
 
 
-def _compiler_options():
-    """XLA options for the sampling program.
-
-    On the CPU, XLA hands large reductions to the YNNPACK library; for the small
-    reductions inside the NUTS loop (U-turn dot products, a few thousand numbers) its
-    per-call cost is 2-3x the rest of a leapfrog step, while the model's own large
-    reductions run about as fast without it (measured in benchmarks/README.md).
-    """
-    if jax.default_backend() != "cpu":
-        return None
-    return {"xla_cpu_experimental_ynn_fusion_type": ""}
-
-
-def _lazy_jit(fn):
-    """`jax.jit(fn)` built on first call, when the backend (and its options) is known."""
-    compiled = []
-
-    @functools.wraps(fn)
-    def call(*args, **kwargs):
-        if not compiled:
-            compiled.append(jax.jit(fn, static_argnames=_STATIC,
-                                    compiler_options=_compiler_options()))
-        return compiled[0](*args, **kwargs)
-
-    return call
-
-
-@_lazy_jit
+@functools.partial(jax.jit, static_argnames=_STATIC)
 def _run_vectorized(target, chain_keys, positions, target_accept, **settings):
     return run_chains(target, chain_keys, positions, target_accept, **settings)
 
 
-@_lazy_jit
+@functools.partial(jax.jit, static_argnames=_STATIC)
 def _run_sequential(target, chain_keys, positions, target_accept, **settings):
     def one(args):
         chain_key, position = args
@@ -203,7 +180,7 @@ def _parallel_program(num_devices, **settings):
         per_device, mesh=mesh, in_specs=(replicated, chains, chains, replicated),
         out_specs=chains, check_vma=False,
     )
-    return jax.jit(mapped, compiler_options=_compiler_options()), NamedSharding(mesh, chains)
+    return jax.jit(mapped), NamedSharding(mesh, chains)
 
 
 _RUNNERS = {

@@ -61,7 +61,8 @@ def warmup_init(key, state: ChainState, value_and_grad, *, dense_mass: bool) -> 
 
 
 def warmup_update(key, warm: WarmupState, state: ChainState, info: SampleInfo, value_and_grad,
-                  *, target_accept, in_window, window_end, is_last) -> WarmupState:
+                  *, target_accept, in_window, window_end, is_last,
+                  iteration=None) -> WarmupState:
     """Adapts after one warmup transition.
 
     Args:
@@ -73,6 +74,9 @@ def warmup_update(key, warm: WarmupState, state: ChainState, info: SampleInfo, v
         target_accept: target mean acceptance statistic.
         in_window, window_end, is_last: the schedule's flags for this iteration; keep
             them unbatched under `vmap` so the window-end branch really is skipped.
+        iteration: if given, the heuristic uses ``fold_in(key, iteration)``, folded
+            inside the window-end branch: a `jax.random` call costs a small loop on
+            the CPU, which every other warmup iteration then skips.
 
     Returns:
         The new `WarmupState`.
@@ -87,7 +91,9 @@ def warmup_update(key, warm: WarmupState, state: ChainState, info: SampleInfo, v
     def end_window(operands):
         _, welford, params = operands
         metric = make_metric(welford_covariance(welford))
-        step_size = find_reasonable_step_size(key, state, value_and_grad, metric, params.step_size)
+        search_key = key if iteration is None else jax.random.fold_in(key, iteration)
+        step_size = find_reasonable_step_size(search_key, state, value_and_grad, metric,
+                                              params.step_size)
         dim = state.position.shape[0]
         dense = welford.m2.ndim == 2
         return (dual_averaging_init(step_size), welford_init(dim, dense, state.position.dtype),
