@@ -175,6 +175,19 @@ def test_sampling_draw_counts_and_map_point():
     np.testing.assert_array_equal(kernels[0], kernels[2])
 
 
+def test_default_step_sizes_follow_the_gradient_scale():
+    # SGLD/SGHMC step on the summed log posterior (gradient ~ n_train): base / n_train.
+    # pSGLD's RMS preconditioner already divides by that scale: its step is absolute.
+    x, y = _data()
+    expected = {"sgld": 0.1 / 50, "sghmc": 0.01 / 50, "psgld": 1e-3}
+    model = _model()
+    for method, step_size in expected.items():
+        model.fit(x, y, epochs=2, batch_size=25, method=method, burn_in=1, verbose=0)
+        np.testing.assert_allclose(model._sample_stats["step_size"], step_size, rtol=1e-6)
+    model.fit(x[:25], y[:25], epochs=2, batch_size=25, method="psgld", burn_in=1, verbose=0)
+    np.testing.assert_allclose(model._sample_stats["step_size"], 1e-3, rtol=1e-6)
+
+
 def test_sgmcmc_batch_hook_path_matches_fused_epochs():
     class Count(nn.callbacks.Callback):
         def __init__(self):
