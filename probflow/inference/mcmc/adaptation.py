@@ -203,8 +203,10 @@ def find_reasonable_step_size(key, state: ChainState, value_and_grad, metric: Me
     """
     log_threshold = jnp.log(0.8)
 
-    def energy_gain(key, eps):
-        momentum = sample_momentum(key, metric, state.position)
+    def momentum(trial):
+        return sample_momentum(jax.random.fold_in(key, trial), metric, state.position)
+
+    def energy_gain(momentum, eps):
         start = IntegratorState(state.position, momentum, state.logdensity, state.grad)
         end = leapfrog(value_and_grad, metric, start, eps)
         delta = (end.logdensity - kinetic_energy(metric, end.momentum)) - (
@@ -212,19 +214,29 @@ def find_reasonable_step_size(key, state: ChainState, value_and_grad, metric: Me
         )
         return jnp.where(jnp.isnan(delta), -jnp.inf, delta)
 
-    direction_up = energy_gain(jax.random.fold_in(key, 0), step_size) > log_threshold
-
+    # One loop body serves every trial, so that the leapfrog step and the momentum draw
+    # appear once in the program: trial 0 only sets the direction (double while a step
+    # accepts above 0.8, else halve), and each trial's momentum is drawn one iteration
+    # ahead and carried (iteration -1 only draws). A momentum drawn where it is used is
+    # copied by XLA into each of its ~8 consumer fusions (a normal draw: ~180 ops);
+    # those copies made the two searches 60% of the sampling program's HLO.
     def cond(carry):
-        i, eps, finished = carry
-        return ~finished & (i < max_iterations)
+        trial, eps, direction_up, finished, _ = carry
+        return ~finished & (trial < max_iterations)
 
     def body(carry):
-        i, eps, _ = carry
-        gain = energy_gain(jax.random.fold_in(key, i), eps)
+        trial, eps, direction_up, _, trial_momentum = carry
+        gain = energy_gain(trial_momentum, jnp.where(trial < 0, 0.0, eps))  # -1: no move
+        first = trial == 0
+        direction_up = jnp.where(first, gain > log_threshold, direction_up)
         finished = jnp.where(direction_up, ~(gain > log_threshold), ~(gain < log_threshold))
         new_eps = jnp.where(direction_up, 2.0 * eps, 0.5 * eps)
-        finished = finished | (new_eps > 1e7) | (new_eps < 1e-10)
-        return i + 1, jnp.where(finished, eps, new_eps), finished
+        finished = (trial > 0) & (finished | (new_eps > 1e7) | (new_eps < 1e-10))
+        return (trial + 1, jnp.where(finished | (trial <= 0), eps, new_eps), direction_up,
+                finished, momentum(trial + 1))
 
-    _, step_size, _ = jax.lax.while_loop(cond, body, (jnp.int32(1), step_size, jnp.bool_(False)))
+    false = jnp.zeros((), bool)
+    _, step_size, _, _, _ = jax.lax.while_loop(
+        cond, body, (jnp.int32(-1), step_size, false, false, jnp.zeros_like(state.position))
+    )
     return step_size

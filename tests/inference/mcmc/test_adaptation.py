@@ -9,11 +9,15 @@ from probflow.inference.mcmc._random import hash_uniform
 from probflow.inference.mcmc.adaptation import (
     dual_averaging_init,
     dual_averaging_update,
+    find_reasonable_step_size,
     welford_covariance,
     welford_init,
     welford_update,
     window_schedule,
 )
+from probflow.inference.mcmc.integrators import IntegratorState, leapfrog
+from probflow.inference.mcmc.kernel import init_state
+from probflow.inference.mcmc.metrics import kinetic_energy, make_metric, sample_momentum
 from probflow.inference.mcmc.termination import no_u_turn, no_u_turn_merged
 
 
@@ -113,3 +117,64 @@ def test_progressive_sampling_picks_leaves_in_proportion_to_weight():
     expected = 20000 * np.exp(np.asarray(log_weights))
     # Chi-square with 3 dof at alpha = 1e-3: critical value 16.27.
     assert ((counts - expected) ** 2 / expected).sum() < 16.27
+
+
+def reference_step_size(key, state, value_and_grad, metric, step_size, max_iterations=100):
+    """Stan's heuristic as a plain loop: trial 0 picks the direction, trial i uses
+    ``fold_in(key, i)``; double (or halve) until the acceptance crosses 0.8."""
+    def accepts_above(trial, eps):
+        momentum = sample_momentum(jax.random.fold_in(key, trial), metric, state.position)
+        start = IntegratorState(state.position, momentum, state.logdensity, state.grad)
+        end = leapfrog(value_and_grad, metric, start, eps)
+        delta = (end.logdensity - kinetic_energy(metric, end.momentum)) - (
+            state.logdensity - kinetic_energy(metric, momentum))
+        return bool(delta > np.log(0.8))  # NaN compares False: a NaN step is rejected
+
+    up = accepts_above(0, step_size)
+    eps = step_size
+    for trial in range(1, max_iterations):
+        if accepts_above(trial, eps) != up:
+            return eps
+        new_eps = 2.0 * eps if up else 0.5 * eps
+        if new_eps > 1e7 or new_eps < 1e-10:
+            return eps
+        eps = new_eps
+    return eps
+
+
+@pytest.mark.parametrize(
+    "logdensity, start",
+    [
+        (lambda x: -0.5 * jnp.sum((x / 0.1) ** 2), 1.0),  # halves
+        (lambda x: -0.5 * jnp.sum((x / 30.0) ** 2), 1e-3),  # doubles
+        (lambda x: 0.0 * jnp.sum(x), 1.0),  # always accepts: stops at the 1e7 bound
+        (lambda x: jnp.where(jnp.sum(x**2) < 4.0, -jnp.sum(x**2), jnp.nan), 8.0),  # NaN
+    ],
+    ids=["halve", "double", "upper-bound", "nan"],
+)
+def test_step_size_search_is_stans_heuristic(logdensity, start):
+    state = init_state(jnp.asarray([0.3, -0.2, 0.1]), logdensity)
+    metric = make_metric(jnp.asarray([1.0, 2.0, 0.5]))
+    value_and_grad = jax.value_and_grad(logdensity)
+    search = jax.jit(lambda key, eps: find_reasonable_step_size(key, state, value_and_grad, metric,
+                                                                eps))
+    for seed in range(3):
+        key = jax.random.key(seed)
+        expected = reference_step_size(key, state, value_and_grad, metric, start)
+        assert float(search(key, jnp.float32(start))) == pytest.approx(expected, rel=1e-6)
+
+
+def test_step_size_search_traces_the_log_density_once():
+    # One loop body serves every trial: a second copy of the leapfrog step (and of its
+    # momentum draw) would add about a fifth to the sampling program's compile time.
+    traces = []
+
+    def logdensity(x):
+        traces.append(None)
+        return -0.5 * jnp.sum(x**2)
+
+    state = init_state(jnp.ones(2), lambda x: -0.5 * jnp.sum(x**2))
+    jax.make_jaxpr(lambda key: find_reasonable_step_size(
+        key, state, jax.value_and_grad(logdensity), make_metric(jnp.ones(2)), 1.0))(
+        jax.random.key(0))
+    assert len(traces) == 1
