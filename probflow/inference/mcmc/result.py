@@ -50,19 +50,9 @@ class MCMCResult:
     @classmethod
     def from_run(cls, target, flat_draws, logdensity, infos, params, warmup_steps):
         """Builds the result from the compiled program's outputs."""
-        samples = _constrained(target, flat_draws)
-        num_draws = flat_draws.shape[1]
-        step_size = params.step_size
-        stats = {
-            "diverging": infos.diverging,
-            "energy": infos.energy,
-            "tree_depth": infos.tree_depth,
-            "n_steps": infos.n_steps,
-            "acceptance_rate": infos.acceptance_rate,
-            "step_size": jnp.broadcast_to(step_size[:, None], (step_size.shape[0], num_draws)),
-            "lp": logdensity,
-        }
-        return cls(target, samples, stats, step_size, params.metric.inverse_mass_matrix,
+        samples, stats = _samples_and_stats(target, flat_draws, logdensity, infos,
+                                            params.step_size)
+        return cls(target, samples, stats, params.step_size, params.metric.inverse_mass_matrix,
                    flat_draws, {"n_steps": warmup_steps})
 
     @property
@@ -112,11 +102,20 @@ class MCMCResult:
 
 
 @jax.jit
-def _constrained(target, flat_draws):
+def _samples_and_stats(target, flat_draws, logdensity, infos, step_size):
+    # One compiled call: as eager ops, the broadcast alone compiled two programs.
     _, unravel = jax.flatten_util.ravel_pytree(target.example)
-    unconstrained = jax.vmap(jax.vmap(unravel))(flat_draws)
-    values = target.constrain(unconstrained)
-    return _as_dict(values)
+    samples = _as_dict(target.constrain(jax.vmap(jax.vmap(unravel))(flat_draws)))
+    stats = {
+        "diverging": infos.diverging,
+        "energy": infos.energy,
+        "tree_depth": infos.tree_depth,
+        "n_steps": infos.n_steps,
+        "acceptance_rate": infos.acceptance_rate,
+        "step_size": jnp.broadcast_to(step_size[:, None], logdensity.shape),
+        "lp": logdensity,
+    }
+    return samples, stats
 
 
 def _as_dict(values):

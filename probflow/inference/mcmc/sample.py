@@ -95,10 +95,7 @@ def sample(target, init=None, *, kernel="nuts", num_warmup: int = 1000, num_samp
         )
         chain_method = "vectorized"
 
-    key = as_key(seed)
-    key_init, key_run = jax.random.split(key)
-    positions = _initial_positions(target, init, key_init, num_chains)
-    chain_keys = jax.random.split(key_run, num_chains)
+    chain_keys, positions = _starting_points(target, init, as_key(seed), num_chains)
     settings = dict(kernel=kernel, num_warmup=int(num_warmup), num_samples=int(num_samples),
                     dense_mass=bool(dense_mass))
     total = num_chains * (num_warmup + num_samples) if chain_method == "sequential" else (
@@ -233,48 +230,52 @@ def _check_int(name, value, minimum):
         raise ValueError(f"`{name}` must be an int >= {minimum}; got {value}")
 
 
+def _starting_points(target, init, key, num_chains):
+    """Per-chain keys ``[C]`` and flat starting points ``[C, d]``: `init` (checked) or
+    ``target.init`` draws, retried until the log density and gradient are finite.
+
+    One compiled call (eager key splits and array ops would each compile a program of
+    their own: ~0.1 s apiece, a visible share of a first `sample()`); only the error
+    messages go back to eager code.
+    """
+    chain_keys, positions, finite = _start(target, key, init, num_chains, _NUM_INIT_TRIES)
+    finite = np.asarray(finite)
+    if not finite.all():
+        bad = np.flatnonzero(~finite)
+        # A chain without a finite draw starts at its first draw (argmax of all-False).
+        explanation = _explain(target, positions[int(bad[0])])
+        if init is not None:
+            raise ValueError(
+                "the log density or its gradient is not finite at the given `init` for "
+                f"chain(s) {bad.tolist()}; {explanation}"
+            )
+        raise ValueError(
+            f"no finite starting point found in {_NUM_INIT_TRIES} uniform(-2, 2) draws "
+            f"(unconstrained) for chain(s) {bad.tolist()}; {explanation}. Pass `init=`."
+        )
+    return chain_keys, positions
+
+
 @functools.partial(jax.jit, static_argnames=("num_chains", "num_tries"))
-def _draw_candidates(target, key, num_chains, num_tries):
+def _start(target, key, init, num_chains, num_tries):
+    """``(chain keys, flat starting points, finite)``; see `_starting_points`."""
+    key_init, key_run = jax.random.split(key)
+    chain_keys = jax.random.split(key_run, num_chains)
     logdensity, _ = flat_logdensity(target)
-    keys = jax.random.split(key, num_chains * num_tries)
+    if init is not None:
+        flat = _flatten_init(target, init, num_chains)
+        return chain_keys, flat, _finite(logdensity, flat[:, None])[:, 0]
+    keys = jax.random.split(key_init, num_chains * num_tries)
     flat = jax.vmap(lambda k: ravel_pytree(target.init(k))[0])(keys)
     flat = flat.reshape(num_chains, num_tries, -1)
-    return flat, _finite(logdensity, flat)
-
-
-@jax.jit
-def _check_positions(target, flat):
-    logdensity, _ = flat_logdensity(target)
-    return _finite(logdensity, flat[:, None])[:, 0]
+    finite = _finite(logdensity, flat)
+    first = jnp.argmax(finite, axis=1)
+    return chain_keys, flat[jnp.arange(num_chains), first], finite.any(axis=1)
 
 
 def _finite(logdensity, flat):
     value, grad = jax.vmap(jax.vmap(jax.value_and_grad(logdensity)))(flat)
     return jnp.isfinite(value) & jnp.all(jnp.isfinite(grad), axis=-1)
-
-
-def _initial_positions(target, init, key, num_chains):
-    """Flat starting points [C, d]: given (checked) or drawn with retries."""
-    if init is not None:
-        flat = _flatten_init(target, init, num_chains)
-        finite = np.asarray(_check_positions(target, flat))
-        if not finite.all():
-            raise ValueError(
-                "the log density or its gradient is not finite at the given `init` for "
-                f"chain(s) {np.flatnonzero(~finite).tolist()}; {_explain(target, flat[~finite][0])}"
-            )
-        return flat
-    flat, finite = _draw_candidates(target, key, num_chains, _NUM_INIT_TRIES)
-    finite = np.asarray(finite)
-    found = finite.any(axis=1)
-    if not found.all():
-        raise ValueError(
-            f"no finite starting point found in {_NUM_INIT_TRIES} uniform(-2, 2) draws "
-            f"(unconstrained) for chain(s) {np.flatnonzero(~found).tolist()}; "
-            f"{_explain(target, flat[int(np.flatnonzero(~found)[0]), 0])}. Pass `init=`."
-        )
-    first = finite.argmax(axis=1)
-    return flat[np.arange(num_chains), first]
 
 
 def _flatten_init(target, init, num_chains):

@@ -5,6 +5,7 @@ Statistical checks: for m checks at alpha = 1e-3, each z = |estimate - truth| /
 Every test shares the compiled programs (same target function, shapes and settings).
 """
 
+import logging
 import warnings
 
 import jax
@@ -18,7 +19,7 @@ from probflow.inference import Target, sample
 from probflow.inference.mcmc import HMC, progress
 from probflow.inference.mcmc._program import trace_count
 from probflow.inference.mcmc.diagnostics import ess, ess_bulk, rhat
-from probflow.inference.mcmc.sample import _initial_positions
+from probflow.inference.mcmc.sample import _starting_points
 
 DIM = 10
 SETTINGS = dict(num_warmup=500, num_samples=1000, num_chains=4, progress_bar=False)
@@ -114,6 +115,19 @@ def test_second_call_does_not_recompile(nuts_unit):
     assert result.samples["x"].shape == (4, 1000, DIM)
 
 
+def test_a_first_call_compiles_three_programs(caplog):
+    # Starting points, the sampling program, the results: on the CPU each further
+    # program (an eager key split, a broadcast) costs ~0.1-0.5 s of a first call.
+    target = Target(lambda values: -0.5 * jnp.sum(values["y"] ** 2), {"y": jnp.zeros(3)})
+    key = jax.random.key(3)  # an int seed's key is built by a program compiled once a process
+    with jax.log_compiles(True), caplog.at_level(logging.WARNING, logger="jax"):
+        sample(target, num_warmup=30, num_samples=20, num_chains=2, progress_bar=False,
+               seed=key)
+    compiled = [r.getMessage() for r in caplog.records
+                if r.getMessage().startswith("Finished XLA compilation")]
+    assert len(compiled) == 3, compiled
+
+
 def test_same_seed_is_bit_identical(nuts_unit):
     again = sample(gaussian(UNIT), seed=1, **SETTINGS)
     np.testing.assert_array_equal(again.samples["x"], nuts_unit.samples["x"])
@@ -151,7 +165,7 @@ def test_init_retries_until_finite():
         return jnp.where(jnp.all(x > 1.0), -0.5 * jnp.sum(x**2), -jnp.inf)
 
     target = Target(log_prob, {"x": jnp.zeros(2)})  # P(start is finite) = 1/16 per draw
-    positions = _initial_positions(target, None, jax.random.key(0), 8)
+    _, positions = _starting_points(target, None, jax.random.key(0), 8)
     assert positions.shape == (8, 2)
     assert np.all(np.asarray(positions) > 1.0)
 
@@ -162,17 +176,17 @@ def test_init_error_names_the_parameter():
 
     target = Target(log_prob, {"mu": jnp.zeros(2), "sigma": jnp.zeros(())})
     with pytest.raises(ValueError, match=r"no finite starting point.*'sigma'"):
-        _initial_positions(target, None, jax.random.key(0), 2)
+        _starting_points(target, None, jax.random.key(0), 2)
     with pytest.raises(ValueError, match=r"given `init`.*'sigma'"):
-        _initial_positions(target, {"mu": jnp.zeros(2), "sigma": jnp.ones(())}, None, 2)
+        _starting_points(target, {"mu": jnp.zeros(2), "sigma": jnp.ones(())}, jax.random.key(0), 2)
 
 
 def test_user_init_is_constrained_space():
     target = Target(lambda v: -0.5 * v["s"] ** 2, {"s": jnp.zeros(())}, bijectors={"s": Exp()})
-    positions = _initial_positions(target, {"s": jnp.asarray([1.0, np.e])}, None, 2)
+    _, positions = _starting_points(target, {"s": jnp.asarray([1.0, np.e])}, jax.random.key(0), 2)
     np.testing.assert_allclose(np.asarray(positions)[:, 0], [0.0, 1.0], atol=1e-6)
     with pytest.raises(ValueError, match="shape"):
-        _initial_positions(target, {"s": jnp.ones(3)}, None, 2)
+        _starting_points(target, {"s": jnp.ones(3)}, jax.random.key(0), 2)
 
 
 @pytest.mark.parametrize(
