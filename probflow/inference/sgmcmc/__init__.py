@@ -1,4 +1,4 @@
-"""Stochastic-gradient MCMC for big data: SGLD, pSGLD, SGHMC and cyclical schedules.
+"""Stochastic-gradient MCMC for big data: SGLD, pSGLD, SGHMC (plain or scale-adapted), cyclical schedules.
 
 Example:
     >>> from probflow.inference import sgmcmc
@@ -8,10 +8,12 @@ Example:
 from probflow.inference.sgmcmc import schedules
 from probflow.inference.sgmcmc.gradients import minibatch_logdensity
 from probflow.inference.sgmcmc.kernels import (
+    AdaptiveSGHMCState,
     PSGLDState,
     SGHMCState,
     SGLDState,
     SGMCMCKernel,
+    adaptive_sghmc,
     psgld,
     sghmc,
     sgld,

@@ -10,11 +10,11 @@ import numpy as np
 
 from probflow._seed import as_key
 from probflow.inference.sgmcmc import schedules
-from probflow.inference.sgmcmc.kernels import SGMCMCKernel, psgld, sghmc, sgld
+from probflow.inference.sgmcmc.kernels import SGMCMCKernel, adaptive_sghmc, psgld, sghmc, sgld
 
 __all__ = ["SGMCMCResult", "sample"]
 
-_KERNELS = {"sgld": sgld, "psgld": psgld, "sghmc": sghmc}
+_KERNELS = {"sgld": sgld, "psgld": psgld, "sghmc": sghmc, "adaptive_sghmc": adaptive_sghmc}
 
 
 class SGMCMCResult(NamedTuple):
@@ -73,7 +73,10 @@ def sample(
         init: initial position (pytree) of one chain; every chain starts there and
             the chains separate through their independent noise.
         data: pytree of arrays with a common leading dim N.
-        kernel: "sgld", "psgld", "sghmc" or an `SGMCMCKernel`.
+        kernel: "sgld", "psgld", "sghmc", "adaptive_sghmc" (its mass adapts with the
+            tau window for 1000 steps; build it with
+            ``adaptive_sghmc(num_adapt_steps=burn_in)`` to match the burn-in) or an
+            `SGMCMCKernel`.
         step_size: a float or a schedule ``step -> step_size`` (see `schedules`).
         num_steps: total steps, burn-in included.
         batch_size: examples per step.

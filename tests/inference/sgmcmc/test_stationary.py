@@ -40,17 +40,22 @@ def _sgld_variance(step_size, precision, noise_sd, temperature):
     return q / (1 - a * a)
 
 
+def _lyapunov_variance(learning_rate, precision, friction, noise_var):
+    """Stationary variance of theta for v' = (1 - a) v - lr P theta + noise, theta' = theta + v'."""
+    transition = np.array([[1 - learning_rate * precision, 1 - friction],
+                           [-learning_rate * precision, 1 - friction]])
+    return solve_discrete_lyapunov(transition, noise_var * np.ones((2, 2)))[0, 0]
+
+
 def _sghmc_variance(step_size, precision, noise_sd, temperature, friction, estimate_noise):
-    transition = np.array([[1 - step_size * precision, 1 - friction],
-                           [-step_size * precision, 1 - friction]])
     injected = 2 * friction * step_size * temperature
     # With the estimate, the injected noise makes up exactly the gradient noise's share.
     q = injected if estimate_noise else injected + (step_size * noise_sd) ** 2
-    return solve_discrete_lyapunov(transition, q * np.ones((2, 2)))[0, 0]
+    return _lyapunov_variance(step_size, precision, friction, q)
 
 
 @functools.partial(jax.jit, static_argnums=(0, 1))
-def _final_positions(kernel, num_steps, key, step_size, precision, noise_sd):
+def _final_states(kernel, num_steps, key, step_size, precision, noise_sd):
     def logdensity(theta, z):
         return -0.5 * precision * theta**2 + noise_sd * z * theta
 
@@ -63,7 +68,7 @@ def _final_positions(kernel, num_steps, key, step_size, precision, noise_sd):
 
         state, _ = jax.lax.scan(one_step, kernel.init(jnp.zeros(())),
                                 jax.random.split(key, num_steps))
-        return state.position
+        return state
 
     return jax.vmap(chain)(jax.random.split(key, NUM_CHAINS))
 
@@ -102,8 +107,8 @@ def test_stationary_variance_is_exact(case):
     if not settings.get("estimate_noise"):
         # The discretised chain is measurably off the continuous variance T / P ...
         assert abs(expected * precision / temperature - 1) > 2 * tolerance
-    draws = np.asarray(_final_positions(kernel, num_steps, jax.random.key(0), step_size,
-                                        precision, noise_sd), np.float64)
+    draws = np.asarray(_final_states(kernel, num_steps, jax.random.key(0), step_size,
+                                     precision, noise_sd).position, np.float64)
     z_mean = abs(draws.mean()) / np.sqrt(expected / NUM_CHAINS)
     assert z_mean < Z_CRIT, (draws.mean(), z_mean)
     # ... and the chain matches the discretised value within Monte-Carlo error.
@@ -122,3 +127,71 @@ def test_noise_estimate_matters():
     tolerance = Z_CRIT * np.sqrt(2 / NUM_CHAINS)
     assert uncorrected / corrected - 1 > 3 * tolerance
     assert untempered / corrected - 1 > 3 * tolerance
+
+
+# -- scale-adapted SGHMC ----------------------------------------------------------------
+# Each chain ends with its own mass m = 1 / sqrt(V_hat); given m the update is SGHMC
+# with learning rate eta * m and injected noise max(2 alpha eta T m - eta^2, 0), plus the
+# gradient noise (eta m s)^2. Its exact stationary variance var(m) is that of the
+# Lyapunov equation; the chains' final positions are independent with variances
+# var(m_c), so mean(theta^2) has expectation mean(var(m_c)) and sd
+# sqrt(2 mean(var(m_c)^2) / num_chains). (Theta's spread hardly depends on m: the
+# continuous limit is T / P for any mass, which is why the adaptation may go on.)
+ADAPTIVE_CASES = {
+    # (keep_averaging, step size eta, precision, gradient-noise sd, temperature)
+    "frozen-after-burn-in": (False, 0.1, 4.0, 0.0, 1.0),
+    # Here the gradient noise exceeds the tempered total: the injected noise is clipped
+    # at 0 and the chain runs hot by the excess.
+    "frozen-cold-noisy": (False, 0.2, 4.0, 3.0, 0.5),
+    # Averages over all steps after burn-in: the mass still moves, by ~1/3000 of its
+    # fluctuation per step at the end, far too little to show.
+    "averaging-after-burn-in": (True, 0.1, 4.0, 0.0, 1.0),
+    "averaging-cold-noisy": (True, 0.2, 4.0, 3.0, 0.5),
+}
+ADAPTIVE_STEPS = 3000
+ADAPTIVE_Z_CRIT = norm.ppf(1 - 1e-3 / (2 * 2 * len(ADAPTIVE_CASES)))
+
+
+def _adaptive_variance(step_size, inverse_mass, precision, noise_sd, temperature, friction):
+    learning_rate = step_size * inverse_mass
+    injected = max(2 * friction * temperature * learning_rate - step_size**2, 0.0)
+    return _lyapunov_variance(learning_rate, precision, friction,
+                              injected + (learning_rate * noise_sd) ** 2)
+
+
+@pytest.mark.parametrize("case", sorted(ADAPTIVE_CASES))
+def test_adaptive_sghmc_stationary_variance_is_exact(case):
+    keep_averaging, step_size, precision, noise_sd, temperature = ADAPTIVE_CASES[case]
+    kernel = sgmcmc.adaptive_sghmc(friction=FRICTION, temperature=temperature,
+                                   num_adapt_steps=1000, keep_averaging=keep_averaging)
+    state = _final_states(kernel, ADAPTIVE_STEPS, jax.random.key(1), step_size, precision,
+                          noise_sd)
+    theta = np.asarray(state.position, np.float64)
+    inverse_mass = 1 / np.sqrt(np.asarray(state.grad_square, np.float64))
+    # Masses settle near sqrt(P T + s^2) (the mean squared gradient) but differ by chain.
+    assert np.all(np.isfinite(inverse_mass)) and inverse_mass.std() > 0
+    expected = np.array([_adaptive_variance(step_size, m, precision, noise_sd, temperature,
+                                            FRICTION) for m in inverse_mass])
+    # The step is large enough that the exact value is measurably off T / P.
+    tolerance = ADAPTIVE_Z_CRIT * np.sqrt(2 * np.mean(expected**2) / NUM_CHAINS)
+    assert abs(expected.mean() - temperature / precision) > 1.5 * tolerance
+    z_mean = abs(theta.mean()) / np.sqrt(expected.mean() / NUM_CHAINS)
+    assert z_mean < ADAPTIVE_Z_CRIT, (theta.mean(), z_mean)
+    assert abs(np.mean(theta**2) - expected.mean()) < tolerance, (
+        np.mean(theta**2), expected.mean(), temperature / precision)
+
+
+def test_adaptive_sghmc_mass_freezes_after_adaptation():
+    kernel = sgmcmc.adaptive_sghmc(num_adapt_steps=3, keep_averaging=False)
+    state = kernel.init(jnp.ones(2))
+
+    def logdensity(theta, scale):
+        return -0.5 * scale * jnp.sum(theta**2)
+
+    squares = []
+    for step in range(5):
+        state, _ = kernel.step(jax.random.key(step), state, 10.0**step, logdensity, 1e-3)
+        squares.append(np.asarray(state.grad_square))
+    assert not np.allclose(squares[2], squares[1])
+    np.testing.assert_array_equal(squares[4], squares[2])
+    assert int(state.count) == 5
