@@ -1,8 +1,8 @@
 """One network, every method: NUTS, SGHMC and full-rank VI agree on a 1-8-1 regression.
 
 The posterior of a small tanh network on 50 standardised points is sampled by NUTS
-(4 chains x 500 + 500), by a long SGHMC run and fitted by full-rank VI on the same
-weight-space `Target`; their posterior means of the regression function at test
+(4 chains x 500 + 500), by a long 4-chain SGHMC run and fitted by full-rank VI on the
+same weight-space `Target`; their posterior means of the regression function at test
 points must agree. Tolerances are stated in units of NUTS's posterior standard
 deviation of f(x) at each point (approximate methods are not exact, so no MCSE bound
 applies to them): SGHMC within 0.5 sd (an asymptotically exact sampler with a finite
@@ -81,11 +81,15 @@ def test_nuts_sghmc_fullrank_vi_agree(nuts_model):
     np.testing.assert_allclose(nuts_model.predict(X_TEST, num_samples=2000)[:, 0], mean,
                                atol=1e-5)
 
-    sghmc = _model()
+    sghmc = _model()  # the defaults: 4 chains of scale-adapted SGHMC
     sghmc.fit(x, y, epochs=3000, batch_size=10, method="sghmc", burn_in=1000, verbose=0, seed=2)
     sghmc_f = _f_draws(sghmc, sghmc.posterior_samples(2000), X_TEST)
     z_sghmc = np.abs(sghmc_f.mean(0) - mean) / sd
     assert np.all(z_sghmc < 0.5), z_sghmc
+    # Its spread too, within a factor 1.5 (measured 0.68-1.13): plain SGHMC with the
+    # previous default step (0.01 / n) was 1.3-1.9x too wide here, with 0.3 / n 20-30x.
+    spread = sghmc_f.std(0) / sd
+    assert np.all((spread > 1 / 1.5) & (spread < 1.5)), spread
 
     xs, ys = prepare_xy(nuts_model, x, y)
     weights, state = initial_weights(nuts_model, jax.random.key(3))
@@ -165,9 +169,9 @@ def test_sampling_draw_counts_and_map_point():
     x, y = _data()
     model = _model()
     model.fit(x, y, epochs=10, batch_size=10, method="sgld", burn_in=4, thin=2, verbose=0)
-    # 5 steps/epoch, 30 steps after burn-in, one in 2 kept.
-    assert model._weight_draws.shape == (1, 15)
-    assert model._sample_stats["step_size"].shape == (1, 15)
+    # 5 steps/epoch, 30 steps after burn-in, one in 2 kept; 4 chains by default.
+    assert model._weight_draws.shape == (4, 15)
+    assert model._sample_stats["step_size"].shape == (4, 15)
     np.testing.assert_allclose(model._sample_stats["step_size"], 0.1 / 50, rtol=1e-6)
     point = _model()
     point.fit(x, y, epochs=2, method="map", verbose=0)
@@ -176,13 +180,16 @@ def test_sampling_draw_counts_and_map_point():
 
 
 def test_default_step_sizes_follow_the_gradient_scale():
-    # SGLD/SGHMC step on the summed log posterior (gradient ~ n_train): base / n_train.
-    # pSGLD's RMS preconditioner already divides by that scale: its step is absolute.
+    # SGLD / plain SGHMC step on the summed log posterior (gradient ~ n_train):
+    # base / n_train. pSGLD's RMS preconditioner and scale-adapted SGHMC's mass already
+    # divide by that scale: their steps are absolute.
     x, y = _data()
-    expected = {"sgld": 0.1 / 50, "sghmc": 0.01 / 50, "psgld": 1e-3}
+    expected = {("sgld", None): 0.1 / 50, ("sghmc", None): 3e-3,
+                ("sghmc", False): 0.005 / 50, ("psgld", None): 1e-3}
     model = _model()
-    for method, step_size in expected.items():
-        model.fit(x, y, epochs=2, batch_size=25, method=method, burn_in=1, verbose=0)
+    for (method, adapt_mass), step_size in expected.items():
+        model.fit(x, y, epochs=2, batch_size=25, method=method, burn_in=1, verbose=0,
+                  num_chains=1, adapt_mass=adapt_mass)
         np.testing.assert_allclose(model._sample_stats["step_size"], step_size, rtol=1e-6)
     model.fit(x[:25], y[:25], epochs=2, batch_size=25, method="psgld", burn_in=1, verbose=0)
     np.testing.assert_allclose(model._sample_stats["step_size"], 1e-3, rtol=1e-6)
@@ -237,6 +244,10 @@ def test_bad_options():
         model.fit(x, y, method="ensemble", num_members=0, verbose=0)
     with pytest.raises(ValueError, match=r"`step_size` must be > 0"):
         model.fit(x, y, method="sghmc", step_size=-1.0, verbose=0)
+    with pytest.raises(ValueError, match=r"`adapt_mass` applies to method='sghmc' only"):
+        model.fit(x, y, method="sgld", adapt_mass=True, verbose=0)
+    with pytest.raises(ValueError, match=r"`num_chains` must be an int >= 1; got 0"):
+        model.fit(x, y, method="sghmc", num_chains=0, verbose=0)
     with pytest.raises(ValueError, match=r"`num_chains` must be an int >= 1; got 0"):
         model.fit(x, y, method="nuts", num_chains=0, verbose=0)
     with pytest.raises(ValueError, match="needs a fitted model"):

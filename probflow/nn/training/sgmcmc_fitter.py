@@ -9,12 +9,23 @@ steps are kept as draws (burn-in, thinning) are tables over the global step, com
 on the host and carried in the train state; kept draws go into a preallocated buffer
 in the state, so an epoch stays one `lax.scan` with no host sync.
 
-`model.train_state.params` holds the current position in weight space
-(``{"layers": weights, "likelihood": head params}``); after the fit the kept draws are
-the model's posterior (`posterior.WeightDraws`, one chain).
+Several chains run at once, as an ensemble's members do: positions are stacked along a
+leading chain axis and each step vmaps the kernel over chains (chain c starts from the
+initialisation drawn with ``fold_in(key, c)`` and steps with ``fold_in(step key, c)``,
+so chain 0 of a k-chain fit is the 1-chain fit). All chains see the same minibatch
+sequence. Chains from separate initialisations cover separate modes, which one chain
+of a network posterior does not leave in any affordable run: on digits, pooling 4-20
+chains is what brings SGHMC's test NLL below MAP's (benchmarks/README.md).
+
+`model.train_state.params` holds the chains' current positions in weight space
+(``{"layers": weights, "likelihood": head params}``, leaves ``[chain, ...]``); after
+the fit the kept draws are the model's posterior (`posterior.WeightDraws`, leaves
+``[chain, draw, ...]``), pooled by `predict` / `evaluate` / `posterior_samples`, with
+their chains kept in `to_arviz`.
 
 References: Welling & Teh (2011); Li et al. (2016); Chen, Fox & Guestrin (2014);
-Zhang et al. (2020) for cyclical SG-MCMC.
+Springenberg et al. (2016) for scale-adapted SGHMC; Zhang et al. (2020) for cyclical
+SG-MCMC.
 """
 
 from __future__ import annotations
@@ -41,18 +52,44 @@ from probflow.nn.training.weights_target import (
     network_outputs,
 )
 
-__all__ = ["SGMCMCFitter", "SamplerCarry", "step_tables"]
+__all__ = ["DEFAULT_FRICTION", "SGMCMCFitter", "SamplerCarry", "default_step_size",
+           "step_tables"]
 
-# Default step sizes. SGLD and SGHMC step on the summed log posterior, whose gradient
-# grows with n_train, so their steps are base / n_train: a learning rate of about 0.05
-# on the mean loss for SGLD (step_size * N / 2) and an effective momentum-SGD rate of
-# 0.1 for SGHMC (step_size * N / friction). A 10x larger SGHMC step mixes a digits
-# network faster, but on the 50-point regression of tests/nn/test_methods.py (batches
-# of 10) its posterior means land up to 6 NUTS sd off, so it stays an option. pSGLD divides the gradient by its RMS, which
-# already carries the factor n_train, so its step is absolute (RMSprop's scale);
-# dividing it by n_train too left a network at its initialisation.
-_BASE_STEP = {"sgld": 0.1, "psgld": 1e-3, "sghmc": 0.01}
-_PER_EXAMPLE_STEP = {"sgld": True, "psgld": False, "sghmc": True}
+# Default step sizes. SGLD and plain SGHMC step on the summed log posterior, whose
+# gradient grows with n_train, so their steps are base / n_train: a learning rate of
+# about 0.05 on the mean loss for SGLD (step_size * N / 2) and an effective
+# momentum-SGD rate of 0.1 for SGHMC (step_size * N / friction, friction 0.05). pSGLD
+# and scale-adapted SGHMC divide the gradient by its RMS, which already carries the
+# factor n_train, so their steps are absolute (RMSprop's scale for pSGLD; dividing it
+# by n_train too left a network at its initialisation). Scale-adapted SGHMC's 3e-3
+# (the paper's epsilon ~0.055) was the best of 1e-3 / 3e-3 / 1e-2 on digits and lands
+# within 0.35 NUTS sd of the posterior mean on the 50-point regression of
+# tests/nn/test_methods.py after 150 epochs, where plain SGHMC's 0.3 / n (which suits
+# digits) blows up to 20-30x NUTS's spread: one absolute step fits both.
+_BASE_STEP = {"sgld": 0.1, "psgld": 1e-3, "sghmc": 0.005, "adaptive_sghmc": 3e-3}
+_PER_EXAMPLE_STEP = {"sgld": True, "psgld": False, "sghmc": True, "adaptive_sghmc": False}
+
+# SGHMC's friction alpha (both forms): Springenberg et al.'s mdecay, and the kernels'
+# default. On digits 0.05 beat 0.1 for scale-adapted SGHMC (test NLL 0.092 vs 0.095,
+# 3 seeds x 20 chains).
+DEFAULT_FRICTION = 0.05
+
+
+def _kernel_name(method, adapt_mass):
+    return "adaptive_sghmc" if method == "sghmc" and adapt_mass else method
+
+
+def default_step_size(method, num_train, *, adapt_mass=True):
+    """The step size `fit(method=...)` uses when none is given.
+
+    Example:
+        >>> default_step_size("sgld", 1000)
+        0.0001
+        >>> default_step_size("sghmc", 1000), default_step_size("sghmc", 1000, adapt_mass=False)
+        (0.003, 5e-06)
+    """
+    name = _kernel_name(method, adapt_mass)
+    return _BASE_STEP[name] / num_train if _PER_EXAMPLE_STEP[name] else _BASE_STEP[name]
 
 
 class SamplerCarry(NamedTuple):
@@ -63,8 +100,8 @@ class SamplerCarry(NamedTuple):
         step_sizes: ``[total_steps]`` step size of each global step.
         noisy: ``[total_steps]`` whether the step injects noise (sampling stage).
         slots: ``[total_steps]`` draw-buffer slot the step's result goes to, or -1.
-        draws: buffer of kept positions, leaves ``[max_draws, ...]``.
-        draw_logdensity: minibatch log posterior at each kept step, ``[max_draws]``.
+        draws: buffer of kept positions, leaves ``[chain, max_draws, ...]``.
+        draw_logdensity: minibatch log posterior at each kept step, ``[chain, max_draws]``.
         draw_step_size: step size of each kept step, ``[max_draws]``.
     """
 
@@ -146,6 +183,7 @@ class _SGMCMCPrograms(GradientPrograms):
         carry = state.opt_state
         index = jnp.minimum(state.step, carry.step_sizes.shape[0] - 1)
         count = jnp.maximum(jnp.sum(mask), 1.0)
+        num_chains = jax.tree_util.tree_leaves(state.params)[0].shape[0]
 
         def logdensity(weights, unused_batch):
             del unused_batch
@@ -153,68 +191,113 @@ class _SGMCMCPrograms(GradientPrograms):
             scaled = sum(jnp.sum(mask * ll) for ll in pointwise) * (num_train / count)
             return log_prior(model, weights) + scaled
 
+        def chain_step(chain, kernel_state):
+            # fold_in by chain index: chain c's noise does not depend on how many chains
+            # run beside it, so chain 0 of a k-chain fit is the 1-chain fit.
+            return self.kernel.step(jax.random.fold_in(key_step, chain), kernel_state, None,
+                                    logdensity, carry.step_sizes[index],
+                                    add_noise=carry.noisy[index])
+
         # The position lives in `params` (callbacks may replace it); keep the kernel in step.
         kernel_state = carry.kernel_state._replace(position=state.params)
-        kernel_state, info = self.kernel.step(key_step, kernel_state, None, logdensity,
-                                              carry.step_sizes[index],
-                                              add_noise=carry.noisy[index])
+        kernel_state, info = jax.vmap(chain_step)(jnp.arange(num_chains), kernel_state)
         slot = carry.slots[index]
         safe, keep = jnp.maximum(slot, 0), slot >= 0
 
-        def store(buffer, value):
-            return buffer.at[safe].set(jnp.where(keep, value, buffer[safe]))
+        def store(buffer, value):  # buffer [chain, max_draws, ...], value [chain, ...]
+            return buffer.at[:, safe].set(jnp.where(keep, value, buffer[:, safe]))
 
         carry = carry._replace(
             kernel_state=kernel_state,
             draws=jax.tree_util.tree_map(store, carry.draws, kernel_state.position),
             draw_logdensity=store(carry.draw_logdensity, info.logdensity),
-            draw_step_size=store(carry.draw_step_size, carry.step_sizes[index]),
+            draw_step_size=carry.draw_step_size.at[safe].set(
+                jnp.where(keep, carry.step_sizes[index], carry.draw_step_size[safe])),
         )
-        # Logs of the pre-step position (the forward pass XLA shares with the gradient).
-        outputs = network_outputs(model, state.params, state.layer_state, xs)
-        pointwise = log_likelihood(model, state.params, state.layer_state, xs, ys)
-        nll = -sum(jnp.sum(mask * ll) for ll in pointwise) / count
-        neg_log_prior = -log_prior(model, state.params)
-        _, preds = predictions(model, state.params["likelihood"], [o[None] for o in outputs],
-                               ys, key_metric, need_interval=needs_interval(model))
-        logs = {"loss": nll + neg_log_prior / num_train, "neg_log_prior": neg_log_prior,
-                "count": jnp.sum(mask), "stats": metric_stats(model, ys, preds, mask)}
+
+        # Logs of the pre-step positions (the forward pass XLA shares with the gradient),
+        # averaged over chains as an ensemble's are over members.
+        def chain_logs(weights, chain_key):
+            outputs = network_outputs(model, weights, state.layer_state, xs)
+            pointwise = log_likelihood(model, weights, state.layer_state, xs, ys)
+            nll = -sum(jnp.sum(mask * ll) for ll in pointwise) / count
+            neg_log_prior = -log_prior(model, weights)
+            _, preds = predictions(model, weights["likelihood"], [o[None] for o in outputs],
+                                   ys, chain_key, need_interval=needs_interval(model))
+            return nll, neg_log_prior, metric_stats(model, ys, preds, mask)
+
+        nll, neg_log_prior, stats = jax.vmap(chain_logs)(
+            state.params, jax.random.split(key_metric, num_chains))
+        logs = {"loss": jnp.mean(nll + neg_log_prior / num_train),
+                "neg_log_prior": jnp.mean(neg_log_prior), "count": jnp.sum(mask),
+                # Summed over chains: the metrics come out as chain means.
+                "stats": jax.tree_util.tree_map(lambda a: jnp.sum(a, axis=0), stats)}
         new_state = state._replace(params=kernel_state.position, opt_state=carry, key=key,
                                    step=state.step + 1)
         return new_state, logs
 
     def evaluate(self, state, xs, ys, key, *, num_samples, batch_size, num_train):
-        """Validation logs at the current position (one draw; ``loss`` = NLL)."""
+        """Validation logs at the chains' current positions (one draw per chain)."""
         from probflow.nn.training.predict import evaluate_arrays
 
         del num_samples, num_train
-        draws = jax.tree_util.tree_map(lambda a: a[None, None],
-                                       WeightDraws(state.params, state.layer_state))
-        return evaluate_arrays(self.model, xs, ys, num_samples=1, batch_size=batch_size,
-                               seed=key, draws=draws)
+        num_chains = jax.tree_util.tree_leaves(state.params)[0].shape[0]
+        weights = jax.tree_util.tree_map(lambda a: a[:, None], state.params)
+        layer_state = jax.tree_util.tree_map(
+            lambda a: jnp.broadcast_to(a, (num_chains, 1) + jnp.shape(a)), state.layer_state)
+        return evaluate_arrays(self.model, xs, ys, num_samples=num_chains,
+                               batch_size=batch_size, seed=key,
+                               draws=WeightDraws(weights, layer_state))
 
 
-def _kernel(method, friction, temperature):
-    if method == "sghmc":
+def _kernel(method, friction, temperature, adapt_mass, num_adapt_steps):
+    name = _kernel_name(method, adapt_mass)
+    if name == "adaptive_sghmc":
+        return sgmcmc.adaptive_sghmc(friction=friction, temperature=temperature,
+                                     num_adapt_steps=num_adapt_steps)
+    if name == "sghmc":
         return sgmcmc.sghmc(friction=friction, temperature=temperature)
-    if method == "psgld":
+    if name == "psgld":
         return sgmcmc.psgld(temperature=temperature)
     return sgmcmc.sgld(temperature=temperature)
 
 
+def _initial_chains(model, key, num_chains):
+    """Stacked starting positions (chain c from ``fold_in(key, c)``) and the layer state."""
+    starts = [initial_weights(model, jax.random.fold_in(key, c)) for c in range(num_chains)]
+    weights = jax.tree_util.tree_map(lambda *a: jnp.stack(a), *[w for w, _ in starts])
+    # SG-MCMC never updates the layer state (inference mode): one copy serves every chain.
+    return weights, starts[0][1]
+
+
 class SGMCMCFitter(GradientFitter):
-    """Fits a network by SGLD, pSGLD or SGHMC over epochs of minibatches.
+    """Fits a network by SGLD, pSGLD or SGHMC over epochs of minibatches, k chains at once.
 
     Args:
         method: ``"sgld"``, ``"psgld"`` or ``"sghmc"``.
 
     Method options of ``model.fit(..., method=method, **options)``:
-    ``step_size`` (float or schedule ``step -> size``; default 0.1 / n_train for SGLD,
-    0.01 / n_train for SGHMC, 1e-3 for pSGLD, see `_BASE_STEP`), ``burn_in`` (epochs discarded; default half
-    of `epochs`), ``thin`` (steps between kept draws; default one draw per epoch),
-    ``num_cycles`` (cyclical SG-MCMC, Zhang et al. 2020), ``exploration_ratio`` (0.5),
-    ``friction`` (SGHMC's alpha, 0.1) and ``temperature`` (1.0); ``distribution`` /
-    ``mesh`` split each minibatch over devices (`probflow.distribute.DataParallel`).
+
+    * ``num_chains`` (4): independent chains, each from its own initialisation, vmapped
+      in one compiled program; their draws are pooled by `predict`, `evaluate` and
+      `posterior_samples`. The draw buffer holds ``num_chains * draws`` copies of the
+      weights: thin more (or fewer chains) for large networks.
+    * ``adapt_mass`` (SGHMC only; default True): scale-adapted SGHMC (Springenberg et al.
+      2016, `sgmcmc.adaptive_sghmc`), whose per-weight mass makes one absolute step
+      size fit networks of any data size. The mass adapts with the paper's window in
+      the first half of burn-in and averages over all steps after it, so the chains
+      settle under a near-fixed mass before draws are kept. False runs plain SGHMC
+      (unit mass).
+    * ``step_size``: a float or a schedule ``step -> size``; default
+      `default_step_size` (3e-3 for scale-adapted SGHMC, 0.005 / n_train for plain
+      SGHMC, 0.1 / n_train for SGLD, 1e-3 for pSGLD).
+    * ``burn_in`` (epochs discarded; default half of `epochs`), ``thin`` (steps between
+      kept draws; default one draw per epoch).
+    * ``num_cycles`` (cyclical SG-MCMC, Zhang et al. 2020), ``exploration_ratio`` (0.5).
+    * ``friction`` (SGHMC's alpha, `DEFAULT_FRICTION` = 0.05) and ``temperature``
+      (1.0: the posterior itself; below 1 a cold posterior, Wenzel et al. 2020).
+    * ``distribution`` / ``mesh`` split each minibatch over devices
+      (`probflow.distribute.DataParallel`).
 
     Example:
         >>> import numpy as np
@@ -223,13 +306,13 @@ class SGMCMCFitter(GradientFitter):
         >>> model.compile(likelihood="normal")
         >>> x = np.linspace(-1, 1, 32, dtype="float32")[:, None]
         >>> _ = model.fit(x, np.sin(3 * x[:, 0]), epochs=4, batch_size=8,
-        ...               method="sghmc", verbose=0)
-        >>> model.posterior_samples(2)["layers"][model.layers[0].name]["kernel"].shape[0]
-        2
+        ...               method="sghmc", num_chains=2, verbose=0)
+        >>> model.posterior_samples(4)["layers"][model.layers[0].name]["kernel"].shape
+        (4, 1, 4)
     """
 
-    options = ("step_size", "burn_in", "thin", "num_cycles", "exploration_ratio", "friction",
-               "temperature", "distribution", "mesh")
+    options = ("num_chains", "step_size", "burn_in", "thin", "num_cycles", "exploration_ratio",
+               "friction", "temperature", "adapt_mass", "distribution", "mesh")
 
     def __init__(self, method):
         super().__init__(_Sampling(method))
@@ -246,12 +329,14 @@ class SGMCMCFitter(GradientFitter):
 
     def fit(self, model, x, y, *, epochs, batch_size, validation_data, validation_split,
             shuffle, callbacks, seed, verbose, initial_epoch, validation_samples,
-            step_size=None, burn_in=None, thin=None, num_cycles=None, exploration_ratio=0.5,
-            friction=0.1, temperature=1.0, distribution=None, mesh=None):
+            num_chains=4, step_size=None, burn_in=None, thin=None, num_cycles=None,
+            exploration_ratio=0.5, friction=DEFAULT_FRICTION, temperature=1.0,
+            adapt_mass=None, distribution=None, mesh=None):
         from probflow.nn.training.data import prepare_xy, split_validation
 
         _check_int("epochs", epochs, 1)
         _check_int("batch_size", batch_size, 1)
+        _check_int("num_chains", num_chains, 1)
         xs, ys = prepare_xy(model, x, y)
         (xs, _), _ = split_validation(xs, ys, validation_split)
         num_train = xs[0].shape[0]
@@ -262,15 +347,21 @@ class SGMCMCFitter(GradientFitter):
             raise ValueError(f"`burn_in` (epochs) must be < epochs={epochs}; got {burn_in}")
         thin = steps_per_epoch if thin is None else thin
         _check_int("thin", thin, 1)
+        if adapt_mass and self.method != "sghmc":
+            raise ValueError(f"`adapt_mass` applies to method='sghmc' only; got "
+                             f"adapt_mass={adapt_mass!r} with method={self.method!r}")
+        adapt_mass = self.method == "sghmc" and (adapt_mass is None or bool(adapt_mass))
         if step_size is None:
-            step_size = _BASE_STEP[self.method]
-            if _PER_EXAMPLE_STEP[self.method]:
-                step_size = step_size / num_train
+            step_size = default_step_size(self.method, num_train, adapt_mass=adapt_mass)
         elif not callable(step_size) and not float(step_size) > 0:
             raise ValueError(f"`step_size` must be > 0 or a schedule; got {step_size!r}")
         if num_cycles is not None:
             _check_int("num_cycles", num_cycles, 1)
-        self._settings = (float(friction), float(temperature))
+        # The mass adapts with the paper's window in the first half of burn-in, then
+        # averages over all steps (see `sgmcmc.adaptive_sghmc`); the second half lets the
+        # chains settle under the slowly moving mass before draws are kept.
+        self._settings = (float(friction), float(temperature), adapt_mass,
+                          burn_in * steps_per_epoch // 2 if adapt_mass else None)
 
         resume = initial_epoch > 0 and model.train_state is not None and isinstance(
             model.train_state.opt_state, SamplerCarry)
@@ -285,15 +376,16 @@ class SGMCMCFitter(GradientFitter):
                     f"no draws would be kept: {epochs} epochs of {steps_per_epoch} steps with "
                     f"burn_in={burn_in} epochs and thin={thin} steps; fit longer or thin less")
             key_init, key_train, _ = jax.random.split(as_key(seed), 3)
-            weights, layer_state = initial_weights(model, key_init)
+            weights, layer_state = _initial_chains(model, key_init, num_chains)
             kernel = _kernel(self.method, *self._settings)
             dtype = jnp.result_type(float)
             carry = SamplerCarry(
-                kernel.init(weights), jnp.asarray(sizes, dtype), jnp.asarray(noisy),
+                jax.vmap(kernel.init)(weights), jnp.asarray(sizes, dtype), jnp.asarray(noisy),
                 jnp.asarray(slots),
-                jax.tree_util.tree_map(lambda a: jnp.zeros((max_draws,) + a.shape, a.dtype),
-                                       weights),
-                jnp.zeros(max_draws, dtype), jnp.zeros(max_draws, dtype))
+                jax.tree_util.tree_map(
+                    lambda a: jnp.zeros((num_chains, max_draws) + a.shape[1:], a.dtype),
+                    weights),
+                jnp.zeros((num_chains, max_draws), dtype), jnp.zeros(max_draws, dtype))
             state = new_train_state(weights, layer_state, _NoOptimizer, key_train)
             model.train_state = state._replace(opt_state=carry)
         history = super().fit(
@@ -308,14 +400,16 @@ class SGMCMCFitter(GradientFitter):
         if num_draws == 0:
             raise ValueError(f"the fit stopped after {done} steps, before the first kept draw "
                              "(burn-in); no posterior draws were collected")
+        chains = jax.tree_util.tree_leaves(state.params)[0].shape[0]
 
         def first(a):
-            return a[None, :num_draws]
+            return a[:, :num_draws]
 
         set_weight_draws(model, jax.tree_util.tree_map(first, carry.draws), state.layer_state,
                          method=self.method,
                          stats={"lp": first(carry.draw_logdensity),
-                                "step_size": first(carry.draw_step_size)})
+                                "step_size": jnp.broadcast_to(carry.draw_step_size[:num_draws],
+                                                              (chains, num_draws))})
         return history
 
 
