@@ -501,9 +501,10 @@ class Model:
     def save(self, path) -> None:
         """Writes the model to one archive, atomically (see `probflow.nn.load_model`).
 
-        The archive holds the architecture, compile settings, likelihood heads and the
-        whole train state (params, layer state, optimizer state, RNG key, epoch), as
-        ``config.json`` plus ``arrays.npz`` in a zip; never a pickle.
+        The archive holds the architecture, compile settings, likelihood heads, the
+        whole train state (params, layer state, optimizer state, RNG key, epoch) and,
+        after nuts/hmc/SG-MCMC/ensemble fits, the weight draws with their sampler
+        statistics, as ``config.json`` plus ``arrays.npz`` in a zip; never a pickle.
 
         Args:
             path: destination, conventionally ``"model.probflow"``.

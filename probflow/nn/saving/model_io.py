@@ -1,10 +1,11 @@
 """`save_model` / `load_model` and `save_weights` / `load_weights`.
 
 A model archive holds the architecture, the compile settings, the likelihood heads as
-built, and the complete `TrainState` (params, layer state, optimizer state, RNG key,
-epoch and step counters, KL weight): a loaded model predicts bit for bit like the
-saved one and continues training where it stopped. A weights archive holds only
-``params`` and ``layer_state``.
+built, the complete `TrainState` (params, layer state, optimizer state, RNG key,
+epoch and step counters, KL weight) and, after a sampling method (NUTS, HMC, SG-MCMC,
+ensembles), the posterior weight draws with their sampler statistics: a loaded model
+predicts bit for bit like the saved one, and after VI or MAP continues training where it
+stopped. A weights archive holds only ``params`` and ``layer_state``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from probflow.nn.saving.config import (
     model_from_config,
     optimizer_from_config,
 )
+from probflow.nn.saving.draws_io import draws_config, pack_weight_draws, unpack_weight_draws
 from probflow.nn.saving.train_state_io import (
     abstract_train_state,
     describe_leaf,
@@ -77,21 +79,22 @@ def save_model(model, path) -> None:
         >>> load_model(path).output_shape
         (1,)
     """
-    if getattr(model, "_weight_draws", None) is not None:
-        warnings.warn(
-            f"save_model: the posterior weight draws of method={model._fitted_method!r} are "
-            "not stored (only the train state is); the loaded model predicts from its params",
-            stacklevel=3,
-        )
+    from probflow.nn.training.posterior import OWN_STATE_METHODS
+
     config = _header(MODEL_FORMAT)
     config["model"] = model_config(model)
     config["compile"] = compile_config(model) if model.compiled else None
     config["likelihood"] = heads_config(model) if model.compiled else None
-    arrays, key_impl = ({}, None)
-    if model.train_state is not None:
-        arrays, key_impl = pack_train_state(model.train_state)
+    # A sampler's carry or an ensemble's stacked members are not a `TrainState` a fresh
+    # model can describe; their posterior is the draws, stored below.
+    has_state = model.train_state is not None and model._fitted_method not in OWN_STATE_METHODS
+    arrays, key_impl = pack_train_state(model.train_state) if has_state else ({}, None)
+    draws = getattr(model, "_weight_draws", None)
+    config["weight_draws"] = None if draws is None else draws_config(draws)
+    if draws is not None:
+        arrays.update(pack_weight_draws(draws, getattr(model, "_sample_stats", None)))
     config["training"] = {
-        "has_state": model.train_state is not None,
+        "has_state": has_state,
         "key_impl": key_impl,
         "fitted_method": model._fitted_method,
         "num_train": getattr(model, "_num_train", None),
@@ -182,6 +185,28 @@ def _restore_state(model, arrays, training, restore_optimizer, path):
         model._num_train = num_train
 
 
+def _restore_draws(model, spec, arrays, training, path):
+    from probflow.nn.training.posterior import set_weight_draws
+
+    known = ("train_state/",) + (() if spec is None else ("weight_draws/", "sample_stats/"))
+    stray = sorted(name for name in arrays if not name.startswith(known))
+    if stray:
+        raise ValueError(f"holds array {stray[0]!r}, which this model does not have")
+    if spec is None:
+        return
+    if not model.compiled or not all(h.built for h in model._heads):
+        raise ValueError("weight draws are stored but no compile settings")
+    method = training.get("fitted_method")
+    if not isinstance(method, str):
+        raise ValueError(f"fitted_method must name the method of the weight draws; got "
+                         f"{method!r:.100}")
+    weights, layer_state, stats = unpack_weight_draws(model, spec, arrays, source=path)
+    set_weight_draws(model, weights, layer_state, method=method, stats=stats)
+    num_train = training.get("num_train")
+    if isinstance(num_train, int) and not isinstance(num_train, bool) and num_train >= 1:
+        model._num_train = num_train
+
+
 def load_model(path, *, optimizer=None, likelihood=None, metrics=None):
     """Rebuilds a model saved with `Model.save`: architecture, compile settings, state.
 
@@ -198,7 +223,8 @@ def load_model(path, *, optimizer=None, likelihood=None, metrics=None):
         metrics: the metrics, when the model used custom `Metric` objects.
 
     Returns:
-        The model, compiled and (if it was fitted) with its train state restored.
+        The model, compiled and (if it was fitted) with its train state and, after a
+        sampling method or an ensemble, its weight draws restored.
 
     Raises:
         ValueError: naming the file, for anything corrupted, truncated, tampered or not
@@ -232,8 +258,9 @@ def load_model(path, *, optimizer=None, likelihood=None, metrics=None):
             if not model.compiled:
                 raise ValueError("a train state is stored but no compile settings")
             _restore_state(model, arrays, training, restore_optimizer, path)
-        elif arrays:
-            raise ValueError(f"holds {len(arrays)} arrays but no train state")
+        elif any(name.startswith("train_state/") for name in arrays):
+            raise ValueError("holds train-state arrays but no train state")
+        _restore_draws(model, config.get("weight_draws"), arrays, training, path)
     except ValueError as err:
         if str(err).startswith(path):
             raise

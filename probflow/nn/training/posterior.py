@@ -32,7 +32,7 @@ __all__ = [
 
 # Methods whose train_state is not the variational one (weight-space or stacked members):
 # switching to or from them starts a fresh train state.
-_OWN_STATE_METHODS = ("sgld", "psgld", "sghmc", "ensemble")
+OWN_STATE_METHODS = ("sgld", "psgld", "sghmc", "ensemble")
 
 
 class WeightDraws(NamedTuple):
@@ -95,7 +95,7 @@ def dispatch_fit(model, method, options, x, y, **fit_args):
         )
     previous = model._fitted_method
     if previous is not None and previous != method and (
-        previous in _OWN_STATE_METHODS or method in _OWN_STATE_METHODS
+        previous in OWN_STATE_METHODS or method in OWN_STATE_METHODS
     ):
         model.train_state = None
         model._carried_weights = None
