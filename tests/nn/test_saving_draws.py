@@ -103,3 +103,10 @@ def test_draws_without_a_compiled_model_are_refused(saved, tmp_path):
     with pytest.raises(ValueError, match="compile settings"):
         nn.load_model(target)
     assert zipfile.is_zipfile(path)
+
+
+def test_save_weights_refuses_draws_and_points_to_save(saved, tmp_path):
+    method, model, _ = saved
+    with pytest.raises(ValueError, match=f"method='{method}'.*model.save"):
+        model.save_weights(tmp_path / "w.probflow")
+    assert not (tmp_path / "w.probflow").exists()

@@ -274,6 +274,12 @@ def load_model(path, *, optimizer=None, likelihood=None, metrics=None):
 def save_weights(model, path) -> None:
     """Writes the model's ``params`` and ``layer_state`` (no optimizer) to `path`.
 
+    One set of weights: after a method whose posterior is a set of weight draws (nuts,
+    hmc, SG-MCMC, ensemble) it raises; `save_model` stores the draws.
+
+    Raises:
+        ValueError: for an unfitted model or one fitted by a weight-draw method.
+
     Example:
         >>> import os, tempfile, numpy as np
         >>> from probflow import nn
@@ -285,6 +291,12 @@ def save_weights(model, path) -> None:
         >>> os.path.isfile(path)
         True
     """
+    if getattr(model, "_weight_draws", None) is not None:
+        raise ValueError(
+            f"save_weights stores one set of weights, but after method="
+            f"{model._fitted_method!r} the posterior is {model._weight_draws.shape[0]} x "
+            f"{model._weight_draws.shape[1]} (chains x draws) weight draws; use "
+            "model.save(path), which stores them")
     state = model._require_state("save_weights")
     arrays = flatten_arrays(state.params, "params")
     arrays.update(flatten_arrays(state.layer_state, "layer_state"))
