@@ -35,7 +35,7 @@ _SCRIPT = textwrap.dedent("""
     settings = dict(kernel=NUTS(), num_warmup=60, num_samples=40, dense_mass=False,
                     report_progress=False)
     accept = jnp.float32(0.8)
-    for num_chains in (4, 8, 6):
+    for num_chains in (4, 6):
         keys = jax.random.split(jax.random.key(num_chains), num_chains)
         pos = jnp.asarray(np.random.default_rng(num_chains).normal(size=(num_chains, 3)),
                           jnp.float32)
@@ -83,7 +83,9 @@ def test_four_devices_are_seen(outcome):
     assert outcome["devices"] == 4
 
 
-@pytest.mark.parametrize("num_chains, devices", [("4", 4), ("8", 4), ("6", 3)])
+# 4 chains: one a device on all 4; 6 chains: the 3 devices that divide them, a batch of
+# two on each (what 8 chains on 4 devices would run too, for 5 more compiles).
+@pytest.mark.parametrize("num_chains, devices", [("4", 4), ("6", 3)])
 def test_parallel_chains(outcome, num_chains, devices):
     row = outcome[num_chains]
     # Chains split evenly over the most devices that divide them, batched within each.
