@@ -17,7 +17,7 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 
 from probflow._seed import as_key
-from probflow.inference.mcmc import progress
+from probflow.inference.mcmc import _program, progress
 from probflow.inference.mcmc._program import flat_logdensity, run_chains
 from probflow.inference.mcmc.diagnostics import convergence_warnings
 from probflow.inference.mcmc.hmc import HMC
@@ -97,7 +97,8 @@ def sample(target, init=None, *, kernel="nuts", num_warmup: int = 1000, num_samp
 
     chain_keys, positions = _starting_points(target, init, as_key(seed), num_chains)
     settings = dict(kernel=kernel, num_warmup=int(num_warmup), num_samples=int(num_samples),
-                    dense_mass=bool(dense_mass))
+                    dense_mass=bool(dense_mass),
+                    schedule=_program.DEFAULT_SCHEDULE if chain_method != "sequential" else "lockstep")
     total = num_chains * (num_warmup + num_samples) if chain_method == "sequential" else (
         num_warmup + num_samples
     )
@@ -119,7 +120,7 @@ def sample(target, init=None, *, kernel="nuts", num_warmup: int = 1000, num_samp
 # off (xla_cpu_experimental_ynn_fusion_type=""), when per-level U-turn reductions of
 # [chains, 6 depth + 1, d] numbers went to YNNPACK; since the O(d) bookkeeping, turning
 # it off only slows the model's own dots (logistic regression: ~1.4x per leapfrog step).
-_STATIC = ("kernel", "num_warmup", "num_samples", "dense_mass", "report_progress")
+_STATIC = ("kernel", "num_warmup", "num_samples", "dense_mass", "report_progress", "schedule")
 
 
 @functools.partial(jax.jit, static_argnames=_STATIC)
