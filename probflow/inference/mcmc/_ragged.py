@@ -107,8 +107,15 @@ def run_ragged(kernel, logdensity, states, warm, buffers, adapt, draw_from, wind
         new_consts, new_trees = kernel.start_chains(
             _pick(noise, counter - block_start, chains), new_states, warm.params
         )
-        consts = _where(starting, new_consts, consts)
-        trees = _where(starting, new_trees, trees)
+        # Only the fields a trajectory reads before writing them are reset: the step
+        # size and metric are the chain's `warm.params` already, and the subtree fields
+        # and checkpoints are overwritten by the first leaf (see `nuts._body`). Each
+        # select is a kernel of its own; for a cheap model they are a large share of a
+        # chain's restart.
+        consts = new_consts._replace(**_where(
+            starting, _fields(new_consts, _CONSTS_RESET), _fields(consts, _CONSTS_RESET)))
+        trees = trees._replace(**_where(
+            starting, _fields(new_trees, _TREE_RESET), _fields(trees, _TREE_RESET)))
         return counter, block_start, noise, consts, trees, warm, warmup_steps, buffers
 
     def body(carry):
@@ -122,6 +129,17 @@ def run_ragged(kernel, logdensity, states, warm, buffers, adapt, draw_from, wind
     carry = jax.lax.while_loop(lambda c: jnp.any(c[0] < total), body, carry)
     *_, warm, warmup_steps, (draws, lps, infos) = carry
     return draws, lps, infos, warm, warmup_steps
+
+
+_CONSTS_RESET = ("initial_energy", "directions", "leaf_seed", "merge_seed")
+_TREE_RESET = ("leaf", "depth", "num_steps", "forward", "position", "momentum", "velocity",
+               "grad", "far_position", "far_momentum", "far_velocity", "far_grad", "rho_tree",
+               "log_weight_tree", "proposal", "proposal_energy", "sum_accept", "diverging",
+               "done")
+
+
+def _fields(tuple_, names):
+    return {name: getattr(tuple_, name) for name in names}
 
 
 def _pick(noise, index, chains):
