@@ -9,6 +9,11 @@ model. Each transition is one batched kernel step; during warmup an (unbatched)
 `lax.cond` adapts, so the kernel's loop body is traced and compiled once for both
 phases. Draws are written into preallocated buffers (warmup iterations write slot 0,
 which the first draw then overwrites).
+
+That is the lock-step schedule: each transition's batched trajectory loop runs until
+the longest of the chains' trajectories is built. With ``schedule="ragged"`` a NUTS
+batch runs as one loop of leapfrog steps in which a chain whose trajectory is done
+starts its next transition at once (`_ragged`); the draws are the same.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import jax.numpy as jnp
 from jax.flatten_util import ravel_pytree
 
 from probflow.inference.mcmc import progress
+from probflow.inference.mcmc._ragged import run_ragged
 from probflow.inference.mcmc.adaptation import window_schedule
 from probflow.inference.mcmc.kernel import KernelParams
 from probflow.inference.mcmc.warmup import warmup_init, warmup_update
@@ -31,7 +37,8 @@ _traces = 0
 # (4 MiB of float32) for large models, down to one transition.
 MAX_BLOCK_LENGTH = 100
 
-# The schedule `sample()` asks for (kernels without the trajectory pieces run lock step).
+# The schedule `sample()` asks for with vectorized/parallel chains (kernels without the
+# trajectory pieces, e.g. HMC, run lock step whatever it says).
 DEFAULT_SCHEDULE = "ragged"
 MAX_BLOCK_NOISE = 1 << 20
 
@@ -150,8 +157,6 @@ def run_chains(target, chain_keys, positions, target_accept, *, kernel, num_warm
         total, sum(leaf.size for leaf in jax.tree_util.tree_leaves(noise_shape))
     )
     if schedule == "ragged" and supports_ragged(kernel):
-        from probflow.inference.mcmc._ragged import run_ragged
-
         def adapt(counter, warm, states, info, window_end):
             # The schedule's flags at each chain's own transition index; window_end None:
             # no chain ends a window, and an unbatched False skips that branch.

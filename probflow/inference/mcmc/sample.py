@@ -96,9 +96,10 @@ def sample(target, init=None, *, kernel="nuts", num_warmup: int = 1000, num_samp
         chain_method = "vectorized"
 
     chain_keys, positions = _starting_points(target, init, as_key(seed), num_chains)
+    # One chain at a time has no other chains to wait for: lock step there.
+    schedule = "lockstep" if chain_method == "sequential" else _program.DEFAULT_SCHEDULE
     settings = dict(kernel=kernel, num_warmup=int(num_warmup), num_samples=int(num_samples),
-                    dense_mass=bool(dense_mass),
-                    schedule=_program.DEFAULT_SCHEDULE if chain_method != "sequential" else "lockstep")
+                    dense_mass=bool(dense_mass), schedule=schedule)
     total = num_chains * (num_warmup + num_samples) if chain_method == "sequential" else (
         num_warmup + num_samples
     )
