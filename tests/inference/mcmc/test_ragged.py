@@ -103,3 +103,23 @@ def test_ragged_progress_reports_a_bounded_number_of_times():
 def test_unknown_schedule_is_refused():
     with pytest.raises(ValueError, match="schedule"):
         _run("gaussian", "sideways", kernel=HMC(num_integration_steps=3), num_samples=5)
+
+
+def test_sample_uses_the_default_schedule(x64, monkeypatch):
+    from probflow.inference import sample
+    from probflow.inference.mcmc import _program
+
+    def run():
+        return sample(gaussian, jnp.zeros(4), num_warmup=30, num_samples=20, num_chains=3,
+                      seed=4, progress_bar=False, check_convergence=False)
+
+    monkeypatch.setattr(_program, "DEFAULT_SCHEDULE", "lockstep")
+    lockstep = run()
+    monkeypatch.setattr(_program, "DEFAULT_SCHEDULE", "ragged")
+    ragged = run()
+    for a, b in zip(jax.tree_util.tree_leaves(lockstep.samples),
+                    jax.tree_util.tree_leaves(ragged.samples)):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    for name in lockstep.stats:
+        np.testing.assert_array_equal(np.asarray(lockstep.stats[name]),
+                                      np.asarray(ragged.stats[name]), name)
