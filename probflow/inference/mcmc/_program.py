@@ -37,13 +37,6 @@ _traces = 0
 # (4 MiB of float32) for large models, down to one transition.
 MAX_BLOCK_LENGTH = 100
 
-# The schedule `sample()` asks for with vectorized/parallel chains (kernels without the
-# trajectory pieces, e.g. HMC, run lock step whatever it says). Lock step: ragged was
-# faster where chains' trajectory lengths differ most (warm s, ragged/lockstep, CPU:
-# kidiq 0.56-0.7, logistic ~0.8) but slower elsewhere (eight schools 1.03-1.15,
-# corr50 ~1.1, gauss100 1.7-2.0: its leapfrog iterations cost more there, cause not
-# found yet), so it is opt-in until that is understood.
-DEFAULT_SCHEDULE = "lockstep"
 MAX_BLOCK_NOISE = 1 << 20
 
 

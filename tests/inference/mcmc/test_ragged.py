@@ -105,21 +105,19 @@ def test_unknown_schedule_is_refused():
         _run("gaussian", "sideways", kernel=HMC(num_integration_steps=3), num_samples=5)
 
 
-def test_sample_uses_the_default_schedule(x64, monkeypatch):
+def test_sample_schedule_argument(x64):
     from probflow.inference import sample
-    from probflow.inference.mcmc import _program
 
-    def run():
+    def run(schedule):
         return sample(gaussian, jnp.zeros(4), num_warmup=30, num_samples=20, num_chains=3,
-                      seed=4, progress_bar=False, check_convergence=False)
+                      seed=4, progress_bar=False, check_convergence=False, schedule=schedule)
 
-    monkeypatch.setattr(_program, "DEFAULT_SCHEDULE", "lockstep")
-    lockstep = run()
-    monkeypatch.setattr(_program, "DEFAULT_SCHEDULE", "ragged")
-    ragged = run()
+    lockstep, ragged = run("lockstep"), run("ragged")
     for a, b in zip(jax.tree_util.tree_leaves(lockstep.samples),
                     jax.tree_util.tree_leaves(ragged.samples)):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
     for name in lockstep.stats:
         np.testing.assert_array_equal(np.asarray(lockstep.stats[name]),
                                       np.asarray(ragged.stats[name]), name)
+    with pytest.raises(ValueError, match="`schedule` must be one of"):
+        run("sideways")
