@@ -20,6 +20,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import platform
 import statistics
@@ -79,14 +80,15 @@ MODELS = {
 # -- libraries: each returns run(seed, init) -> (draws [chain, draw, d], total gradient evals)
 
 
-def lib_probflow(logdensity, dim, dense, num_warmup, num_samples):
+def lib_probflow(logdensity, dim, dense, num_warmup, num_samples, schedule="lockstep"):
     from probflow.inference import Target, sample
 
     target = Target.from_logdensity(logdensity, jnp.zeros(dim, jnp.float32))
 
     def run(seed, init):
         result = sample(target, init=init, num_warmup=num_warmup, num_samples=num_samples,
-                        num_chains=NUM_CHAINS, dense_mass=dense, seed=seed, progress_bar=False)
+                        num_chains=NUM_CHAINS, dense_mass=dense, seed=seed, progress_bar=False,
+                        schedule=schedule)
         samples = result.samples
         draws = next(iter(samples.values())) if isinstance(samples, dict) else samples
         grads = np.sum(result.stats["n_steps"])
@@ -167,6 +169,7 @@ def lib_blackjax(logdensity, dim, dense, num_warmup, num_samples):
 
 LIBS = {
     "probflow": lib_probflow,
+    "probflow-ragged": functools.partial(lib_probflow, schedule="ragged"),
     "numpyro": lib_numpyro,
     "numpyro-jit": lib_numpyro_jit,
     "blackjax": lib_blackjax,

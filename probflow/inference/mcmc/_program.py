@@ -9,6 +9,11 @@ model. Each transition is one batched kernel step; during warmup an (unbatched)
 `lax.cond` adapts, so the kernel's loop body is traced and compiled once for both
 phases. Draws are written into preallocated buffers (warmup iterations write slot 0,
 which the first draw then overwrites).
+
+That is the lock-step schedule: each transition's batched trajectory loop runs until
+the longest of the chains' trajectories is built. With ``schedule="ragged"`` a NUTS
+batch runs as one loop of leapfrog steps in which a chain whose trajectory is done
+starts its next transition at once (`_ragged`); the draws are the same.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import jax.numpy as jnp
 from jax.flatten_util import ravel_pytree
 
 from probflow.inference.mcmc import progress
+from probflow.inference.mcmc._ragged import run_ragged
 from probflow.inference.mcmc.adaptation import window_schedule
 from probflow.inference.mcmc.kernel import KernelParams
 from probflow.inference.mcmc.warmup import warmup_init, warmup_update
@@ -30,6 +36,7 @@ _traces = 0
 # is amortised. The block shrinks so that its noise stays under MAX_BLOCK_NOISE numbers
 # (4 MiB of float32) for large models, down to one transition.
 MAX_BLOCK_LENGTH = 100
+
 MAX_BLOCK_NOISE = 1 << 20
 
 
@@ -46,7 +53,7 @@ def flat_logdensity(target):
 
 def run_chains(target, chain_keys, positions, target_accept, *, kernel, num_warmup: int,
                num_samples: int, dense_mass: bool, report_progress: bool,
-               block_length: int | None = None):
+               block_length: int | None = None, schedule: str = "lockstep"):
     """Warmup + sampling for a batch of chains (vmapped); pure, jit it from outside.
 
     Args:
@@ -60,6 +67,10 @@ def run_chains(target, chain_keys, positions, target_accept, *, kernel, num_warm
         report_progress: call the progress bar from inside the loop.
         block_length: transitions per block of pre-drawn random numbers (static);
             default `_block_length`. The draws do not depend on it.
+        schedule: ``"lockstep"``: transition ``i`` of every chain runs together, one
+            batched kernel step a transition; ``"ragged"`` (NUTS only, see `_ragged`):
+            one loop of leapfrog steps in which a chain whose trajectory ends starts its
+            next transition at once. Both give the same draws.
 
     Returns:
         ``(flat_draws [C, N, d], logdensity [C, N], infos (each [C, N]), params,
@@ -89,6 +100,14 @@ def run_chains(target, chain_keys, positions, target_accept, *, kernel, num_warm
             return jax.vmap(lambda k, x: draw(jax.random.fold_in(k, i), x))(step_keys, positions)
 
         return jax.vmap(one)(first + jnp.arange(length, dtype=jnp.int32))
+
+    def draw_block_at(first, length):
+        # Like `draw_block`, from each chain's own first iteration ``first [C]``.
+        def one(j):
+            return jax.vmap(lambda k, f, x: draw(jax.random.fold_in(k, f + j), x))(
+                step_keys, first, positions)
+
+        return jax.vmap(one)(jnp.arange(length, dtype=jnp.int32))
 
     noise_shape = jax.eval_shape(lambda: draw_block(0, 1))
     _, info_shape = jax.eval_shape(
@@ -134,6 +153,29 @@ def run_chains(target, chain_keys, positions, target_accept, *, kernel, num_warm
     length = block_length or _block_length(
         total, sum(leaf.size for leaf in jax.tree_util.tree_leaves(noise_shape))
     )
+    if schedule == "ragged" and supports_ragged(kernel):
+        def adapt(counter, warm, states, info, window_end):
+            # The schedule's flags at each chain's own transition index; window_end None:
+            # no chain ends a window, and an unbatched False skips that branch.
+            w = jnp.minimum(counter, max(num_warmup, 1) - 1)
+            ends = jnp.zeros_like(counter, bool) if window_end is None else window_end
+            one = lambda k, wm, s, inf, i, inw, end: warmup_update(
+                k, wm, s, inf, value_and_grad, target_accept=target_accept, in_window=inw,
+                window_end=False if window_end is None else end,
+                is_last=i == num_warmup - 1, iteration=i,
+            )
+            return jax.vmap(one)(adapt_keys, warm, states, info, counter, in_window[w], ends)
+
+        draws, lps, infos, warm, warmup_steps = run_ragged(
+            kernel, logdensity, states, warm, buffers, adapt,
+            lambda first: draw_block_at(first, length), window_end,
+            num_warmup=num_warmup, num_samples=num_samples, report_progress=report_progress,
+        )
+        swap = lambda a: jnp.swapaxes(a, 0, 1)
+        return (swap(draws), swap(lps), jax.tree_util.tree_map(swap, infos), warm.params,
+                warmup_steps)
+    if schedule not in ("lockstep", "ragged"):
+        raise ValueError(f"`schedule` must be 'lockstep' or 'ragged'; got {schedule!r}")
 
     def block(b, carry):
         first = b * length
@@ -168,6 +210,12 @@ def _transition_fns(kernel, logdensity):
     if hasattr(kernel, "step_chains"):  # a kernel's own batched step beats vmap(step)
         return keep_key, lambda k, s, p: kernel.step_chains(k, s, logdensity, p)
     return keep_key, jax.vmap(lambda k, s, p: kernel.step(k, s, logdensity, p))
+
+
+def supports_ragged(kernel) -> bool:
+    """Whether `kernel` exposes the batched trajectory pieces the ragged schedule runs."""
+    return all(hasattr(kernel, name) for name in (
+        "noise", "start_chains", "extend_chains", "finish_chains"))
 
 
 def _block_length(total: int, noise_size: int) -> int:

@@ -245,14 +245,68 @@ class NUTS:
             >>> bool(jnp.all(new.position == kernel.step_chains(keys, states, f, params)[0].position))
             True
         """
+        consts, trees = self.start_chains(noise, states, params)
+        trees = jax.lax.while_loop(
+            lambda t: ~jnp.all(t.done),
+            lambda t: self.extend_chains(consts, t, logdensity_fn), trees,
+        )
+        return self.finish_chains(trees)
+
+    # -- the pieces of a batched transition, for a loop that schedules chains itself -----
+    # A scheduler that keeps every chain busy (`_ragged`) runs `extend_chains` once per
+    # iteration and restarts a chain whose trajectory is done with `start_chains`,
+    # while the others go on: the same three functions as `step_chains_from_noise`, so
+    # the trajectories are the same numbers.
+
+    def start_chains(self, noise: NUTSNoise, states: ChainState, params: KernelParams):
+        """The one-leaf trees of a batch of chains: ``(constants, trees)``.
+
+        Args:
+            noise: `NUTSNoise` with a leading chain axis.
+            states: `ChainState` at which the trajectories start (leading chain axis).
+            params: `KernelParams` (leading chain axis).
+
+        Returns:
+            ``(constants, trees)``: opaque pytrees for `extend_chains`/`finish_chains`.
+
+        Example:
+            >>> import jax, jax.numpy as jnp
+            >>> from probflow.inference.mcmc import kernel_params
+            >>> f, kernel = (lambda x: -0.5 * x @ x), NUTS()
+            >>> states = jax.vmap(lambda x: kernel.init(x, f))(jnp.zeros((3, 2)))
+            >>> params = jax.vmap(lambda _: kernel_params(0.5, jnp.ones(2)))(jnp.arange(3))
+            >>> noise = jax.vmap(kernel.noise)(jax.random.split(jax.random.key(0), 3),
+            ...                                states.position)
+            >>> consts, trees = kernel.start_chains(noise, states, params)
+            >>> while not bool(trees.done.all()):
+            ...     trees = kernel.extend_chains(consts, trees, f)
+            >>> kernel.finish_chains(trees)[1].n_steps.shape
+            (3,)
+        """
+        depth = self.max_tree_depth
+        return jax.vmap(lambda n, s, p: _start(n, s, p, depth))(noise, states, params)
+
+    def extend_chains(self, consts: _Constants, trees: _Tree, logdensity_fn) -> _Tree:
+        """One leapfrog step (and its checks) of every chain whose tree is not ``done``.
+
+        A done chain stays where it is: its step size is 0 and its outputs are frozen.
+
+        Args:
+            consts, trees: from `start_chains` (or a previous `extend_chains`).
+            logdensity_fn: flat position (one chain) -> scalar log density.
+
+        Returns:
+            The trees after the step; ``trees.done`` marks finished trajectories.
+        """
         value_and_grad = jax.value_and_grad(logdensity_fn)
         depth, max_error = self.max_tree_depth, self.max_energy_error
-        consts, tree = jax.vmap(lambda n, s, p: _start(n, s, p, depth))(noise, states, params)
-        body = jax.vmap(lambda c, t, a: _body(value_and_grad, c, t, a, depth, max_error))
-        tree = jax.lax.while_loop(
-            lambda t: ~jnp.all(t.done), lambda t: body(consts, t, ~t.done), tree
+        return jax.vmap(lambda c, t: _body(value_and_grad, c, t, ~t.done, depth, max_error))(
+            consts, trees
         )
-        return jax.vmap(_finish)(tree)
+
+    def finish_chains(self, trees: _Tree):
+        """``(new_states, SampleInfo)`` of finished trees (leading chain axis)."""
+        return jax.vmap(_finish)(trees)
 
 
 def _start(noise: NUTSNoise, state: ChainState, params: KernelParams, max_tree_depth):

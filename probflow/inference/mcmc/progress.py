@@ -12,7 +12,7 @@ import contextlib
 
 import jax
 
-__all__ = ["progress_bar", "report", "callback_count"]
+__all__ = ["progress_bar", "report", "report_advance", "callback_count"]
 
 _active = None
 _calls = 0
@@ -42,6 +42,32 @@ def report(iteration, total: int, *, num_updates: int = 20):
     jax.lax.cond(
         (iteration + 1) % every == 0,
         lambda: jax.debug.callback(_update, every, ordered=True),
+        lambda: None,
+    )
+
+
+def report_advance(before, after, total: int, *, num_updates: int = 20):
+    """Inside a jitted loop: advance the active bar from `before` to `after` done steps.
+
+    For loops whose count of finished work moves by irregular amounts (ragged NUTS
+    chains report the slowest chain's transition count); the host is called only when
+    a multiple of ``total // num_updates`` is crossed, so at most ~`num_updates` times.
+
+    Args:
+        before, after: the count of finished steps before and after this iteration
+            (traced, unbatched).
+        total: the static total count.
+        num_updates: about how many host calls the loop makes.
+
+    Example:
+        >>> import jax, jax.numpy as jnp
+        >>> jax.jit(lambda a, b: report_advance(a, b, 100))(jnp.int32(3), jnp.int32(4))
+    """
+    every = max(1, total // num_updates)
+    crossed = after // every - before // every
+    jax.lax.cond(
+        crossed > 0,
+        lambda: jax.debug.callback(_update, crossed * every, ordered=True),
         lambda: None,
     )
 
