@@ -250,6 +250,8 @@ def test_bad_options():
         model.fit(x, y, method="sghmc", num_chains=0, verbose=0)
     with pytest.raises(ValueError, match=r"`num_chains` must be an int >= 1; got 0"):
         model.fit(x, y, method="nuts", num_chains=0, verbose=0)
+    with pytest.raises(ValueError, match=r"`schedule` must be one of.*'sideways'"):
+        model.fit(x, y, method="nuts", schedule="sideways", verbose=0)
     with pytest.raises(ValueError, match="needs a fitted model"):
         model.posterior_samples(3)
 

@@ -40,7 +40,8 @@ class MCMCFitter:
     Method options of ``model.fit(..., method=kernel, **options)``: ``num_warmup``
     (1000), ``num_samples`` (1000), ``num_chains`` (4), ``target_accept`` (0.8),
     ``max_tree_depth`` (10), ``dense_mass`` (False), ``chain_method``
-    ("vectorized"). `epochs`, `batch_size` and `shuffle` do not apply (full batch).
+    ("vectorized"), ``schedule`` ("lockstep"; see `probflow.inference.sample`).
+    `epochs`, `batch_size` and `shuffle` do not apply (full batch).
     After the fit, ``model._sample_stats`` holds the sampler statistics
     (``diverging``, ``acceptance_rate``, ``tree_depth``, ...) as ``[chain, draw]`` arrays.
 
@@ -57,7 +58,7 @@ class MCMCFitter:
     """
 
     options = ("num_warmup", "num_samples", "num_chains", "target_accept", "max_tree_depth",
-               "dense_mass", "chain_method")
+               "dense_mass", "chain_method", "schedule")
 
     def __init__(self, kernel):
         self.kernel = kernel
@@ -65,7 +66,8 @@ class MCMCFitter:
     def fit(self, model, x, y, *, epochs, batch_size, validation_data, validation_split,
             shuffle, callbacks, seed, verbose, initial_epoch, validation_samples,
             num_warmup=1000, num_samples=1000, num_chains=4, target_accept=0.8,
-            max_tree_depth=10, dense_mass=False, chain_method="vectorized"):
+            max_tree_depth=10, dense_mass=False, chain_method="vectorized",
+            schedule="lockstep"):
         from probflow.inference import sample
         from probflow.nn.training.predict import evaluate_arrays
 
@@ -97,7 +99,7 @@ class MCMCFitter:
             target, _stack([s[0] for s in starts]), kernel=self.kernel, num_warmup=num_warmup,
             num_samples=num_samples, num_chains=num_chains, chain_method=chain_method,
             target_accept=target_accept, max_tree_depth=max_tree_depth, dense_mass=dense_mass,
-            seed=key_run, progress_bar=verbose > 0, check_convergence=False,
+            seed=key_run, progress_bar=verbose > 0, check_convergence=False, schedule=schedule,
         )
         set_weight_draws(model, result.samples, layer_state, method=self.kernel,
                          stats=result.stats)
