@@ -77,6 +77,8 @@ def run_chains(target, chain_keys, positions, target_accept, *, kernel, num_warm
         warmup_steps [C])``; ``warmup_steps`` counts the leapfrog steps (= gradient
         evaluations) of the warmup transitions, step-size searches excluded.
     """
+    if schedule not in ("lockstep", "ragged"):
+        raise ValueError(f"`schedule` must be 'lockstep' or 'ragged'; got {schedule!r}")
     global _traces
     _traces += 1
     logdensity, _ = flat_logdensity(target)
@@ -174,8 +176,6 @@ def run_chains(target, chain_keys, positions, target_accept, *, kernel, num_warm
         swap = lambda a: jnp.swapaxes(a, 0, 1)
         return (swap(draws), swap(lps), jax.tree_util.tree_map(swap, infos), warm.params,
                 warmup_steps)
-    if schedule not in ("lockstep", "ragged"):
-        raise ValueError(f"`schedule` must be 'lockstep' or 'ragged'; got {schedule!r}")
 
     def block(b, carry):
         first = b * length
