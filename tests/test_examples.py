@@ -52,6 +52,7 @@ CASES = {
     "callbacks_and_checkpoints.py": (["moons_training.png", "moons_best.probflow",
                                       "moons_training.csv"], None, ["callbacks"], True),
     "sgmcmc_bnn.py": (["sgmcmc_bnn.png"], None, [], False),
+    "transfer_learning_digits.py": (["transfer_learning.png"], None, ["sklearn"], False),
 }
 
 

@@ -15,6 +15,7 @@ from probflow.nn.functional import Input
 from probflow.nn.model import Model
 from probflow.nn.saving import load_model
 from probflow.nn.sequential import Sequential
+from probflow.nn.convert import clone_model, to_bayesian
 from probflow.nn.utils import to_categorical
 
 __all__ = [name for name in dir() if not name.startswith("_")]

@@ -1,10 +1,12 @@
 """`Model`: a graph of layers with Keras's compile / fit / evaluate / predict shell.
 
-The model object is the stateful shell. Inside, everything is pure: `forward` runs the
-layer graph on ``(params, layer_state, inputs)``; training lives in
-`probflow.nn.training` (one jitted ``train_step(state, batch) -> (state, logs)``, an
-epoch as one `lax.scan`); what training changes is one `TrainState` pytree
-(`model.train_state`), so checkpoints save and restore it exactly.
+The model object is the stateful shell (docs/internals.md, "nn state"). Inside,
+everything is pure: `forward` runs the layer graph on ``(params, layer_state,
+inputs)``; training lives in `probflow.nn.training` (one jitted
+``train_step(state, batch) -> (state, logs)``, an epoch as one `lax.scan`). Outside,
+the layers own their variables, the model owns the likelihood heads' parameters, the
+state of the current training run (`train_state`) and the fitted posterior
+(`fitted_posterior`, one value that `fit` assigns from what the fitter returns).
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import jax
 import jax.numpy as jnp
 
 from probflow.nn.functional import SymbolicTensor, topological_nodes
+from probflow.nn.saving.registry import register_model_class
+from probflow.nn.training.fitted import FittedPosterior
 
 __all__ = ["Model"]
 
@@ -38,6 +42,7 @@ def _predict_hooks(model, callbacks):
     cbs.on_predict_end()
 
 
+@register_model_class
 class Model:
     """A functional model: the layer graph from `inputs` to `outputs`.
 
@@ -68,23 +73,29 @@ class Model:
 
     def _init_shell(self):
         self._graph_ready = False
-        self.built = False
         self.compiled = False
         self.stop_training = False
+        # Set by the training loop: whether the last fit ran all its epochs (or stopped
+        # on request) rather than being interrupted; BackupAndRestore reads it.
+        self.training_completed = False
         self.history = None
         self.initial_epoch = 0
-        self.train_state = None
-        self._fitted_method = None
         self._heads = None
         self._metrics = ()
         self._optimizer = None
-        self._programs = {}
-        self._carried_weights = None
-        self._mean_weights = False
-        # Weight draws (`posterior.WeightDraws`) of nuts/hmc/SG-MCMC/ensemble fits; None
-        # when predictions come from `train_state.params` (vi, map).
-        self._weight_draws = None
-        self._sample_stats = None
+        self._compile_args = {}
+        self._kl_weight_init = 1.0
+        #: Compiled programs of this model, keyed by their users (cleared by `compile`).
+        self.program_cache = {}
+        self._head_params = None
+        # The current/last training run (see `begin_training`).
+        self._run_state = None
+        self._run_kind = None
+        self._run_layer_backed = False
+        self._run_frozen = frozenset()
+        self._run_posterior = None
+        self._fitting = False
+        self._fitted_posterior = None
 
     # -- graph ---------------------------------------------------------------------------
     def _set_graph(self, inputs, outputs):
@@ -116,16 +127,89 @@ class Model:
         for i, node in enumerate(self._nodes):
             self._first_node_index.setdefault(id(node.layer), i)
         self._layer_input_shapes = first_shape
+        for layer in layers:
+            built_for = getattr(layer, "built_input_shape", None)
+            wanted = first_shape[id(layer)]
+            if built_for is not None and built_for != (
+                    [tuple(s) for s in wanted] if isinstance(wanted, list) else tuple(wanted)):
+                raise ValueError(
+                    f"layer {names[id(layer)]!r} was built for inputs of shape {built_for} but "
+                    f"is called here on {wanted}; a reused layer keeps its weights, so it needs "
+                    "the same input shape")
         self._graph_ready = True
 
     @property
     def layers(self) -> list:
         """The distinct layers, in execution order."""
-        return list(self._layers)
+        return list(self._layers) if self._graph_ready else []
 
     def layer_name(self, layer) -> str:
         """The key of `layer` in ``model.params["layers"]``."""
         return self._layer_names[id(layer)]
+
+    def get_layer(self, name=None, index=None):
+        """A layer by name or by its index in `layers` (Keras's ``get_layer``).
+
+        Example:
+            >>> from probflow import nn
+            >>> m = nn.Sequential([nn.Input((2,)), nn.Dense(3, name="hidden"), nn.Dense(1)])
+            >>> m.get_layer("hidden").name, m.get_layer(index=1).units
+            ('hidden', 1)
+        """
+        if (name is None) == (index is None):
+            raise ValueError("get_layer: pass exactly one of `name` or `index`")
+        layers = self.layers
+        if index is not None:
+            if isinstance(index, bool) or not isinstance(index, int) or not (
+                    -len(layers) <= index < len(layers)):
+                raise ValueError(f"get_layer: `index` must be an int in [0, {len(layers)}); "
+                                 f"got {index!r}")
+            return layers[index]
+        for layer in layers:
+            if self._layer_names[id(layer)] == name:
+                return layer
+        raise ValueError(f"get_layer: no layer named {name!r}; the model has "
+                         f"{[self._layer_names[id(lay)] for lay in layers]}")
+
+    # -- graph, read-only (saving, summary and training read these) ----------------------
+    @property
+    def graph_ready(self) -> bool:
+        """Whether the layer graph is wired (a Sequential without `Input` waits for data)."""
+        return self._graph_ready
+
+    @property
+    def inputs(self) -> list:
+        """The input `SymbolicTensor`s."""
+        return list(self._inputs) if self._graph_ready else []
+
+    @property
+    def outputs(self) -> list:
+        """The output `SymbolicTensor`s."""
+        return list(self._outputs) if self._graph_ready else []
+
+    @property
+    def nodes(self) -> list:
+        """The layer calls (`functional.Node`) in execution order."""
+        return list(self._nodes) if self._graph_ready else []
+
+    @property
+    def single_input(self) -> bool:
+        """Whether the model takes one array (not a list of arrays)."""
+        return self._single_input
+
+    @property
+    def single_output(self) -> bool:
+        """Whether the model returns one array (not a list)."""
+        return self._single_output
+
+    def layer_input_shape(self, layer):
+        """The per-example input shape `layer` is called on in this model."""
+        return self._layer_input_shapes[id(layer)]
+
+    def output_names(self) -> list:
+        """ArviZ names of the observed outputs: ``["y"]`` or ``["y_0", "y_1", ...]``."""
+        n = len(self._outputs)
+        return ["y"] if n == 1 else [f"y_{i}" for i in range(n)]
 
     @property
     def input_shapes(self) -> list:
@@ -149,7 +233,7 @@ class Model:
         shapes = self.output_shapes
         return shapes[0] if self._single_output else shapes
 
-    def _ensure_graph(self, input_shapes):
+    def ensure_graph(self, input_shapes):
         """Hook for models that learn their input shape from data (Sequential)."""
         del input_shapes
 
@@ -168,8 +252,28 @@ class Model:
             )
         return params, state
 
+    def build_variables(self, key) -> None:
+        """Builds every layer that does not own variables yet (layer i from ``fold_in(key, i)``).
+
+        Built layers keep their weights: a layer reused from another model, or loaded
+        with `load_weights`, is not re-initialised.
+        """
+        for i, layer in enumerate(self.layers):
+            layer.build_variables(jax.random.fold_in(key, i),
+                                  self._layer_input_shapes[id(layer)])
+
+    @property
+    def frozen_layer_names(self) -> frozenset:
+        """Names of the layers whose `trainable` is False."""
+        return frozenset(self._layer_names[id(layer)] for layer in self.layers
+                         if not layer.trainable)
+
+    def _frozen_inference(self, layer, frozen):
+        return frozen is not None and self._layer_names[id(layer)] in frozen and getattr(
+            layer, "inference_when_frozen", False)
+
     def forward(self, layer_params, layer_state, inputs, *, key=None, training=False,
-                mean_weights=False, explicit_weights=False):
+                mean_weights=False, explicit_weights=False, frozen=None):
         """Runs the graph on a batch (pure; jit/vmap/grad friendly).
 
         Args:
@@ -183,6 +287,8 @@ class Model:
             explicit_weights: `layer_params` holds weights (``{layer name: weights}``,
                 the weight-space view), run through `apply_with_weights` (NUTS, SG-MCMC,
                 ensembles).
+            frozen: names of frozen layers; those with ``inference_when_frozen``
+                (BatchNormalization) run in inference mode even in training.
 
         Returns:
             ``(outputs, new_layer_state)`` with `outputs` a list, one per model output.
@@ -196,18 +302,19 @@ class Model:
             layer_input = args if isinstance(node.inputs, list) else args[0]
             node_key = None if key is None else jax.random.fold_in(key, i)
             params = layer_params[name]
+            mode = training and not self._frozen_inference(layer, frozen)
             if explicit_weights:
                 y, new_state[name] = layer.apply_with_weights(
-                    params, new_state[name], layer_input, key=node_key, training=training
+                    params, new_state[name], layer_input, key=node_key, training=mode
                 )
             elif mean_weights:
                 y, new_state[name] = layer.apply_with_weights(
                     layer.mean_weights(params), new_state[name], layer_input,
-                    key=node_key, training=training,
+                    key=node_key, training=mode,
                 )
             else:
                 y, new_state[name] = layer.apply(
-                    params, new_state[name], layer_input, key=node_key, training=training
+                    params, new_state[name], layer_input, key=node_key, training=mode
                 )
             values[id(node.output)] = y
         return [values[id(t)] for t in self._outputs], new_state
@@ -233,38 +340,45 @@ class Model:
         return total
 
     # -- compile ---------------------------------------------------------------------------
-    def compile(self, optimizer="adam", likelihood="normal", metrics=None, *,
+    def compile(self, optimizer="adam", loss=None, metrics=None, *, likelihood=None,
                 learning_rate=None, kl_weight=1.0):
-        """Chooses the optimizer, the likelihood head(s) and the metrics.
+        """Chooses the optimizer, the likelihood head(s) and the metrics (Keras's order).
 
         Args:
             optimizer: ``"adam"`` (and other names), a learning rate, an optax schedule,
                 or an optax `GradientTransformation`.
-            likelihood: ``"normal"``, ``"studentt"``, ``"bernoulli"``, ``"categorical"``,
-                ``"poisson"``, a `probflow.nn.likelihoods.Likelihood`, a callable
-                ``fn(outputs) -> Distribution``; a list of these for several outputs.
+            loss: the likelihood, Keras-style: a likelihood name or object (as
+                `likelihood`); a list for several outputs.
             metrics: names from `probflow.nn.metrics.get_metric` (``"accuracy"``,
                 ``"rmse"``, ``"nll"``, ``"brier"``, ``"ece"``, ``"coverage"``, ...).
+            likelihood: ``"normal"`` (the default), ``"studentt"``, ``"bernoulli"``,
+                ``"categorical"``, ``"poisson"``, a `probflow.nn.likelihoods.Likelihood`,
+                a callable ``fn(outputs) -> Distribution``; a list of these for several
+                outputs. Give `loss` or `likelihood`, not both.
             learning_rate: learning rate (float or schedule) of a named optimizer.
             kl_weight: initial KL weight beta of the VI loss (a KLAnnealing callback
                 changes ``model.kl_weight`` between epochs without recompiling).
+
+        Compiling again keeps every layer's weights (they belong to the layers) and
+        starts a fresh optimizer state and fresh likelihood heads, as in Keras.
         """
         from probflow.nn.likelihoods import get_likelihood
         from probflow.nn.metrics import get_metric
         from probflow.nn.training.state import make_optimizer
 
+        if loss is not None and likelihood is not None:
+            raise ValueError("compile: give `loss` or `likelihood`, not both; got "
+                             f"loss={loss!r} and likelihood={likelihood!r}")
+        spec = likelihood if likelihood is not None else loss if loss is not None else "normal"
         n_out = len(self._outputs) if self._graph_ready else 1
-        specs = list(likelihood) if isinstance(likelihood, (list, tuple)) else [likelihood]
+        specs = list(spec) if isinstance(spec, (list, tuple)) else [spec]
         if len(specs) == 1 and n_out > 1:
             specs = specs * n_out
         if len(specs) != n_out:
             raise ValueError(f"`likelihood` must give one likelihood per output ({n_out}); "
                              f"got {len(specs)}")
         # A fresh head per output: heads are configured from shapes at fit time.
-        heads = []
-        for spec in specs:
-            head = get_likelihood(spec)
-            heads.append(head)
+        heads = [get_likelihood(s) for s in specs]
         if len({id(h) for h in heads}) != len(heads):
             raise ValueError("`likelihood` objects must be distinct for different outputs")
         names = [get_metric(m) for m in (metrics or [])]
@@ -277,13 +391,40 @@ class Model:
         self._heads = heads
         self._metrics = tuple(names)
         self._kl_weight_init = float(kl_weight)
-        self._programs = {}
+        self.program_cache = {}
         self.compiled = True
-        if self.train_state is not None:
-            # Keep the layer weights, restart optimizer and heads (re-compiling in Keras).
-            self._carried_weights = (self.train_state.params["layers"],
-                                     self.train_state.layer_state)
-            self.train_state = None
+        self._head_params = None
+        self._end_run()
+        self._fitted_posterior = None
+
+    # -- compile settings, read-only -------------------------------------------------------
+    @property
+    def heads(self) -> list:
+        """The likelihood heads (`probflow.nn.likelihoods.Likelihood`), one per output."""
+        if self._heads is None:
+            raise ValueError("the model must be compiled first: call "
+                             "model.compile(optimizer=..., loss=...)")
+        return list(self._heads)
+
+    @property
+    def compiled_metrics(self) -> tuple:
+        """The `Metric` objects `compile` resolved (``nll`` first)."""
+        return self._metrics
+
+    @property
+    def optimizer(self):
+        """The optax transformation `compile` built."""
+        return self._optimizer
+
+    @property
+    def compile_settings(self) -> dict:
+        """`compile`'s optimizer, learning rate and KL weight as given (for saving)."""
+        return dict(self._compile_args)
+
+    @property
+    def initial_kl_weight(self) -> float:
+        """The KL weight a new training run starts with."""
+        return self._kl_weight_init
 
     # -- training / inference (implemented in probflow.nn.training) ---------------------
     def fit(self, x, y, epochs=1, batch_size=32, validation_data=None, validation_split=0.0,
@@ -323,14 +464,28 @@ class Model:
         Returns:
             The `History` callback.
         """
-        from probflow.nn.training.posterior import dispatch_fit
+        from probflow.nn.training.fitters import get_fitter
 
-        return dispatch_fit(
-            self, method, options, x, y, epochs=epochs, batch_size=batch_size,
-            validation_data=validation_data, validation_split=validation_split,
-            shuffle=shuffle, callbacks=callbacks, seed=seed, verbose=verbose,
-            initial_epoch=initial_epoch, validation_samples=validation_samples,
-        )
+        fitter = get_fitter(method)
+        method = method.lower()
+        accepted = tuple(getattr(fitter, "options", ()))
+        unknown = sorted(set(options) - set(accepted))
+        if unknown:
+            raise TypeError(
+                f"fit(method={method!r}) got unexpected option(s) {unknown}; it accepts "
+                f"{sorted(accepted) if accepted else 'no extra options'}")
+        self._fitting = True
+        try:
+            history, posterior = fitter.fit(
+                self, x, y, epochs=epochs, batch_size=batch_size,
+                validation_data=validation_data, validation_split=validation_split,
+                shuffle=shuffle, callbacks=callbacks, seed=seed, verbose=verbose,
+                initial_epoch=initial_epoch, validation_samples=validation_samples, **options)
+        finally:
+            self._fitting = False
+        # The one place the fitted posterior is assigned after a fit.
+        self.fitted_posterior = posterior
+        return history
 
     def evaluate(self, x, y, *, num_samples=10, batch_size=256, seed=0):
         """Loss and metrics on `(x, y)` under the posterior predictive.
@@ -439,62 +594,201 @@ class Model:
         draws = self.predictive(x, num_samples=num_samples, seed=seed, batch_size=batch_size)
         return interval_calibration(ys[0], draws, num_levels=num_bins)
 
-    # -- state accessors ----------------------------------------------------------------
-    def _require_state(self, what):
-        if self.train_state is None:
-            raise ValueError(f"`{what}` needs a built model: call fit first")
-        return self.train_state
+    # -- owned state: variables, heads, training run, fitted posterior -------------------
+    @property
+    def built(self) -> bool:
+        """Whether every layer owns variables (the graph is wired and built)."""
+        return self._graph_ready and all(layer.built for layer in self._layers)
+
+    @property
+    def trainable(self) -> bool:
+        """Whether every layer is trainable; setting it sets every layer (Keras)."""
+        return all(layer.trainable for layer in self.layers)
+
+    @trainable.setter
+    def trainable(self, value):
+        for layer in self.layers:
+            layer.trainable = value
+
+    def _require_built(self, what):
+        if not self.built:
+            raise ValueError(f"`{what}` needs a built model: fit it, or build it with "
+                             "model.build_variables(key) once its input shape is known")
 
     @property
     def params(self):
-        """What training changes: ``{"layers": {name: params}, "likelihood": [...]}``."""
-        return self._require_state("params").params
+        """What training changes: ``{"layers": {name: params}, "likelihood": [...]}``.
+
+        Gathered from the layers (which own their variables) and the heads; assigning
+        writes them back.
+        """
+        self._require_built("params")
+        heads = [] if self._head_params is None else list(self._head_params)
+        return {"layers": {self._layer_names[id(lay)]: lay.params for lay in self._layers},
+                "likelihood": heads}
 
     @params.setter
     def params(self, value):
-        state = self._require_state("params")
-        self.train_state = state._replace(params=value)
+        self._require_built("params")
+        for layer in self._layers:
+            layer.assign_variables(params=value["layers"][self._layer_names[id(layer)]])
+        if value.get("likelihood"):
+            self.head_params = value["likelihood"]
 
     @property
     def layer_state(self):
-        """Non-trainable layer state (batch-norm statistics)."""
-        return self._require_state("layer_state").layer_state
+        """Non-trainable layer state (batch-norm statistics): ``{name: state}``."""
+        self._require_built("layer_state")
+        return {self._layer_names[id(lay)]: lay.state for lay in self._layers}
+
+    @layer_state.setter
+    def layer_state(self, value):
+        self._require_built("layer_state")
+        for layer in self._layers:
+            layer.assign_variables(state=value[self._layer_names[id(layer)]])
+
+    @property
+    def head_params(self):
+        """The likelihood heads' parameters (a list, one dict per output), or None."""
+        return None if self._head_params is None else list(self._head_params)
+
+    @head_params.setter
+    def head_params(self, value):
+        if value is not None and len(value) != len(self.heads):
+            raise ValueError(f"`head_params` needs one entry per likelihood head "
+                             f"({len(self.heads)}); got {len(value)}")
+        self._head_params = None if value is None else list(value)
+
+    def get_weights(self) -> list:
+        """Every layer's weights as numpy arrays, layer by layer (Keras order)."""
+        return [w for layer in self.layers for w in layer.get_weights()]
+
+    def set_weights(self, weights) -> None:
+        """Sets every layer's weights from `get_weights`' list (checked per layer)."""
+        weights = list(weights)
+        expected = sum(len(layer.weights) for layer in self.layers)
+        if len(weights) != expected:
+            raise ValueError(f"`set_weights` expects {expected} arrays for this model; got "
+                             f"{len(weights)}")
+        start = 0
+        for layer in self.layers:
+            count = len(layer.weights)
+            layer.set_weights(weights[start:start + count])
+            start += count
+
+    # The training run: the optimizer state, key, counters and KL weight of the current
+    # (or last) fit. In a layer-backed run (vi, map) its params / layer_state are the
+    # layers' variables: gathered on read, written back on assignment, so the layers stay
+    # the one owner. Other runs (SG-MCMC chains, ensemble members) keep theirs inside.
+    def begin_training(self, state, *, kind, layer_backed, frozen=frozenset(),
+                       posterior=None) -> None:
+        """Starts (or resumes) a training run with `state` (a `TrainState`).
+
+        Args:
+            state: the run's `TrainState`.
+            kind: what the run is (``"gradient"`` for vi/map, or the method name).
+            layer_backed: its params / layer_state are the layers' variables.
+            frozen: the frozen layer names its optimizer state was made for.
+            posterior: the fitted posterior predictions use while the run goes on
+                (vi/map: the layers; None for runs whose draws exist only at the end).
+        """
+        self._run_kind = kind
+        self._run_layer_backed = bool(layer_backed)
+        self._run_frozen = frozenset(frozen)
+        self._run_posterior = posterior
+        self.train_state = state
+
+    def _end_run(self):
+        self._run_state = None
+        self._run_kind = None
+        self._run_layer_backed = False
+        self._run_frozen = frozenset()
+        self._run_posterior = None
+
+    @property
+    def training_run(self) -> dict:
+        """What the current run is: ``{"kind", "layer_backed", "frozen"}`` (kind None: none)."""
+        return {"kind": self._run_kind, "layer_backed": self._run_layer_backed,
+                "frozen": self._run_frozen}
+
+    @property
+    def train_state(self):
+        """The `TrainState` of the current/last training run, or None."""
+        state = self._run_state
+        if state is None or not self._run_layer_backed:
+            return state
+        params = dict(self.params)
+        return state._replace(params=params, layer_state=self.layer_state)
+
+    @train_state.setter
+    def train_state(self, state):
+        if state is None:
+            self._end_run()
+            return
+        if self._run_layer_backed:
+            self.params = state.params
+            self.layer_state = state.layer_state
+            # The layers own these; keep no second copy.
+            state = state._replace(params=None, layer_state=None)
+        self._run_state = state
+
+    @property
+    def fitted_posterior(self):
+        """The fitted posterior: one `training.fitted.FittedPosterior` value, or None.
+
+        `PointPosterior` (map), `VariationalPosterior` (vi) — both read the layers'
+        variables — or `DrawsPosterior` (nuts, hmc, SG-MCMC, ensemble: weight draws).
+        During a fit, the posterior of the run in progress when it has one.
+        """
+        if self._fitting and self._run_posterior is not None:
+            return self._run_posterior
+        return self._fitted_posterior
+
+    @fitted_posterior.setter
+    def fitted_posterior(self, value):
+        if value is not None and not isinstance(value, FittedPosterior):
+            raise TypeError(f"`fitted_posterior` must be a FittedPosterior; got "
+                            f"{type(value).__name__}")
+        self._fitted_posterior = value
 
     @property
     def learning_rate(self):
         """The optimizer's current learning rate (Python float), or None if not injected."""
         from probflow.nn.training.state import get_learning_rate
 
-        lr = get_learning_rate(self._require_state("learning_rate").opt_state)
+        lr = get_learning_rate(self._require_run("learning_rate").opt_state)
         return None if lr is None else float(lr)
 
     @learning_rate.setter
     def learning_rate(self, value):
         from probflow.nn.training.state import set_learning_rate
 
-        state = self._require_state("learning_rate")
-        self.train_state = state._replace(opt_state=set_learning_rate(state.opt_state, value))
+        state = self._require_run("learning_rate")
+        self._run_state = state._replace(opt_state=set_learning_rate(state.opt_state, value))
+
+    def _require_run(self, what):
+        if self._run_state is None:
+            raise ValueError(f"`{what}` needs a training run: call fit first")
+        return self._run_state
 
     @property
     def kl_weight(self) -> float:
         """The KL weight beta of the VI loss (a traced value: changing it never recompiles)."""
-        return float(self._require_state("kl_weight").kl_weight)
+        return float(self._require_run("kl_weight").kl_weight)
 
     @kl_weight.setter
     def kl_weight(self, value):
-        state = self._require_state("kl_weight")
+        state = self._require_run("kl_weight")
         # full_like keeps dtype and weak type, so the compiled epoch is reused.
-        self.train_state = state._replace(kl_weight=jnp.full_like(state.kl_weight, value))
+        self._run_state = state._replace(kl_weight=jnp.full_like(state.kl_weight, value))
 
     @property
     def posterior(self) -> dict:
         """Weight distributions of the Bayesian layers: ``{layer: {weight: Distribution}}``."""
-        layer_params = self.params["layers"]
         out = {}
-        for layer in self._layers:
+        for layer in self.layers:
             if getattr(layer, "is_bayesian", False) and hasattr(layer, "posterior_distributions"):
-                name = self._layer_names[id(layer)]
-                out[name] = layer.posterior_distributions(layer_params[name])
+                out[self._layer_names[id(layer)]] = layer.posterior_distributions(layer.params)
         return out
 
     # -- saving ----------------------------------------------------------------------------
@@ -514,16 +808,24 @@ class Model:
         save_model(self, path)
 
     def save_weights(self, path) -> None:
-        """Writes only ``params`` and ``layer_state`` (see `load_weights`)."""
+        """Writes every layer's variables and the heads' params, by position (see
+        `load_weights`)."""
         from probflow.nn.saving import save_weights
 
         save_weights(self, path)
 
-    def load_weights(self, path) -> None:
-        """Loads weights written by `save_weights`; a shape mismatch names the layer."""
+    def load_weights(self, path, *, by_name=False, skip_mismatch=False) -> None:
+        """Loads weights written by `save_weights`, matched by structure (layer i takes
+        entry i); a class or shape mismatch names the layer.
+
+        Args:
+            path: the weights file.
+            by_name: match layers by name instead (layers without an entry keep theirs).
+            skip_mismatch: skip mismatching layers with a warning (e.g. a new head).
+        """
         from probflow.nn.saving import load_weights
 
-        load_weights(self, path)
+        load_weights(self, path, by_name=by_name, skip_mismatch=skip_mismatch)
 
     def summary(self, *, print_fn=print):
         """Prints a Keras-like table: layer (type), output shape, params, stochastic."""

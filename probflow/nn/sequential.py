@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from probflow.nn.functional import Input, SymbolicTensor, connect
 from probflow.nn.model import Model
+from probflow.nn.saving.registry import register_model_class
 
 __all__ = ["Sequential"]
 
 
+@register_model_class
 class Sequential(Model):
     """A linear stack of layers.
 
@@ -41,9 +43,11 @@ class Sequential(Model):
         else:
             if not (hasattr(layer, "apply") and hasattr(layer, "output_shape")):
                 raise TypeError(f"`layers` entries must be layers; got {type(layer).__name__}")
-            if self.built:
-                raise ValueError("cannot add layers to a Sequential model after it was built")
             self._stack.append(layer)
+            # The layers keep their weights; a run or posterior of the old graph is void.
+            self._end_run()
+            self._fitted_posterior = None
+            self.program_cache = {}
         self._graph_ready = False
         if self._input is not None and self._stack:
             self._build_graph(self._input)
@@ -67,7 +71,12 @@ class Sequential(Model):
         self._input = Input(shape)
         self._build_graph(self._input)
 
-    def _ensure_graph(self, input_shapes):
+    @property
+    def stack(self) -> list:
+        """The layers in the order they were added (saving writes this list)."""
+        return list(self._stack)
+
+    def ensure_graph(self, input_shapes):
         if not self._graph_ready:
             if len(input_shapes) != 1:
                 raise ValueError(f"a Sequential model takes one input; got {len(input_shapes)}")

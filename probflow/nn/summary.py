@@ -15,7 +15,7 @@ def _size(tree) -> int:
 
 def _layer_counts(model, layer):
     """(trainable entries, stochastic weights) of one layer."""
-    shape = model._layer_input_shapes[id(layer)]
+    shape = model.layer_input_shape(layer)
     if hasattr(layer, "count_params"):
         counts = layer.count_params(shape)
         return counts["trainable"], counts["stochastic"]
@@ -35,11 +35,11 @@ def summary_table(model) -> str:
         >>> print(summary_table(m).splitlines()[4])
         out (Dense)                  (None, 2)                 8            0
     """
-    if not model._graph_ready:
+    if not model.graph_ready:
         return (f'Model "{model.name}" is not built yet: call fit or build(input_shape) '
                 "to see its layers")
     rows = []
-    for node in model._nodes:
+    for node in model.nodes:
         layer = node.layer
         rows.append((node, layer))
     widths = (36, 20, 12, 12)
@@ -62,9 +62,11 @@ def summary_table(model) -> str:
         label = f"{model.layer_name(layer)} ({type(layer).__name__})"
         if not first:
             label += " [shared]"
+        elif not layer.trainable:
+            label += " [frozen]"
         out.append(line((label, shape, trainable, stochastic)))
-    if model.train_state is not None:
-        for i, (head, params) in enumerate(zip(model._heads, model.train_state.params["likelihood"])):
+    if model.head_params is not None:
+        for i, (head, params) in enumerate(zip(model.heads, model.head_params)):
             n = _size(params)
             total += n
             out.append(line((f"likelihood_{i} ({head.name})", "", n, 0)))

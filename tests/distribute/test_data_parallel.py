@@ -96,13 +96,15 @@ CHILD = textwrap.dedent('''
     }
     # The compiled data-parallel epoch sums gradients across devices; the single one
     # has nothing to sum.
-    programs = parallel._programs["vi"]
+    from probflow.nn.training.programs import programs_for
+
+    programs = programs_for(parallel, "vi")
     variant = programs.for_distribution(distribute.DataParallel())
     xs, ys = variant.place(([X], [Y]))
-    hlo = variant._run_epoch.lower(parallel.train_state, xs, ys, batch_size=16,
+    hlo = variant._run_epoch.lower(parallel.train_state, {}, xs, ys, batch_size=16,
                                    shuffle=True).compile().as_text()
     state = jax.device_get(parallel.train_state)
-    hlo_single = programs._run_epoch.lower(state, [X], [Y], batch_size=16,
+    hlo_single = programs._run_epoch.lower(state, {}, [X], [Y], batch_size=16,
                                            shuffle=True).compile().as_text()
     out["hlo"] = {"parallel_all_reduce": "all-reduce" in hlo,
                   "per_device_rows": "f32[4,8]" in hlo,

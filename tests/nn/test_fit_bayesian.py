@@ -26,7 +26,7 @@ def test_heteroscedastic_flipout_mlp_intervals():
     ])
     model.compile(optimizer="adam", likelihood="normal", learning_rate=5e-3)
     history = model.fit(x, y, epochs=250, batch_size=64, verbose=0, seed=0)
-    assert model._heads[0].heteroscedastic
+    assert model.heads[0].heteroscedastic
     assert history.history["loss"][-1] < history.history["loss"][0]
 
     lower, upper = model.predict_interval(x_test, ci=0.95, num_samples=400, seed=1)

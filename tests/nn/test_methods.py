@@ -64,7 +64,7 @@ def nuts_model():
 
 @pytest.mark.slow
 def test_nuts_no_divergences_and_converged_predictive(nuts_model):
-    stats = nuts_model._sample_stats
+    stats = nuts_model.fitted_posterior.stats
     assert stats["diverging"].shape == (4, 500)
     assert int(stats["diverging"].sum()) == 0
     idata = nuts_model.to_arviz(X_TEST, np.zeros(len(X_TEST), np.float32))
@@ -117,7 +117,7 @@ def test_nuts_refit_reuses_compiled_sampler():
         traces.append(1)  # runs only while jax traces
         return log_prob_fn(weights, data)
 
-    model._programs["weights_target"] = (counting, log_likelihood_fn)
+    model.program_cache["weights_target"] = (counting, log_likelihood_fn)
     options = dict(method="nuts", num_warmup=20, num_samples=10, num_chains=2, verbose=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -170,9 +170,9 @@ def test_sampling_draw_counts_and_map_point():
     model = _model()
     model.fit(x, y, epochs=10, batch_size=10, method="sgld", burn_in=4, thin=2, verbose=0)
     # 5 steps/epoch, 30 steps after burn-in, one in 2 kept; 4 chains by default.
-    assert model._weight_draws.shape == (4, 15)
-    assert model._sample_stats["step_size"].shape == (4, 15)
-    np.testing.assert_allclose(model._sample_stats["step_size"], 0.1 / 50, rtol=1e-6)
+    assert model.fitted_posterior.draws.shape == (4, 15)
+    assert model.fitted_posterior.stats["step_size"].shape == (4, 15)
+    np.testing.assert_allclose(model.fitted_posterior.stats["step_size"], 0.1 / 50, rtol=1e-6)
     point = _model()
     point.fit(x, y, epochs=2, method="map", verbose=0)
     kernels = _first_kernel(point, point.posterior_samples(3))
@@ -190,9 +190,9 @@ def test_default_step_sizes_follow_the_gradient_scale():
     for (method, adapt_mass), step_size in expected.items():
         model.fit(x, y, epochs=2, batch_size=25, method=method, burn_in=1, verbose=0,
                   num_chains=1, adapt_mass=adapt_mass)
-        np.testing.assert_allclose(model._sample_stats["step_size"], step_size, rtol=1e-6)
+        np.testing.assert_allclose(model.fitted_posterior.stats["step_size"], step_size, rtol=1e-6)
     model.fit(x[:25], y[:25], epochs=2, batch_size=25, method="psgld", burn_in=1, verbose=0)
-    np.testing.assert_allclose(model._sample_stats["step_size"], 1e-3, rtol=1e-6)
+    np.testing.assert_allclose(model.fitted_posterior.stats["step_size"], 1e-3, rtol=1e-6)
 
 
 def test_sgmcmc_batch_hook_path_matches_fused_epochs():
@@ -223,7 +223,7 @@ def test_switching_methods_and_validation_logs():
                         validation_split=0.2, verbose=0)
     assert "val_nll" in history.history and len(history.history["val_nll"]) == 3
     model.fit(x, y, epochs=2, method="vi", verbose=0)
-    assert model._weight_draws is None and model.params["layers"][model.layers[0].name]["kernel"].ndim == 2
+    assert model.fitted_posterior.reads_layers and model.params["layers"][model.layers[0].name]["kernel"].ndim == 2
     history = model.fit(x, y, epochs=3, batch_size=16, method="sghmc", verbose=0,
                         validation_data=(x[:10], y[:10]))
     assert np.all(np.isfinite(history.history["val_loss"]))

@@ -158,7 +158,7 @@ def test_categorical_one_hot_head_and_unfitted_model(tmp_path):
     model.fit(x, np.eye(3)[np.arange(9) % 3], epochs=0, verbose=0)
     model.save(tmp_path / "fitted.probflow")
     loaded = nn.load_model(tmp_path / "fitted.probflow")
-    assert loaded._heads[0].one_hot and loaded._heads[0].target_shape == ()
+    assert loaded.heads[0].one_hot and loaded.heads[0].target_shape == ()
     np.testing.assert_array_equal(model.predict(x, num_samples=1), loaded.predict(x, num_samples=1))
 
 

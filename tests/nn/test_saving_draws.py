@@ -40,8 +40,8 @@ def saved(request, tmp_path_factory):
 def test_loaded_model_predicts_from_the_same_draws(saved):
     method, model, path = saved
     loaded = nn.load_model(path)
-    assert loaded._fitted_method == method
-    assert loaded._weight_draws.shape == model._weight_draws.shape
+    assert loaded.fitted_posterior.method == method
+    assert loaded.fitted_posterior.draws.shape == model.fitted_posterior.draws.shape
     np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
     a = loaded.posterior_samples(5)
     b = model.posterior_samples(5)
@@ -55,11 +55,11 @@ def test_sample_stats_survive(saved):
     method, model, path = saved
     loaded = nn.load_model(path)
     if method == "ensemble":  # members are not a sampler: no per-draw statistics
-        assert model._sample_stats is None and loaded._sample_stats is None
+        assert model.fitted_posterior.stats is None and loaded.fitted_posterior.stats is None
         return
-    assert set(loaded._sample_stats) == set(model._sample_stats)
-    for name, value in model._sample_stats.items():
-        np.testing.assert_array_equal(loaded._sample_stats[name], value)
+    assert set(loaded.fitted_posterior.stats) == set(model.fitted_posterior.stats)
+    for name, value in model.fitted_posterior.stats.items():
+        np.testing.assert_array_equal(loaded.fitted_posterior.stats[name], value)
     if method == "nuts":
         assert "diverging" in loaded.to_arviz(X, Y, num_samples=10).sample_stats
 

@@ -37,7 +37,7 @@ def _fit(num_chains, method="sghmc", seed=3, **options):
 
 def _kernel_draws(model):
     """First layer's kernel draws, ``[chain, draw, 1, 6]``."""
-    return np.asarray(model._weight_draws.weights["layers"][model.layers[0].name]["kernel"])
+    return np.asarray(model.fitted_posterior.draws.weights["layers"][model.layers[0].name]["kernel"])
 
 
 @pytest.mark.parametrize("method,options", [("sghmc", {}), ("sghmc", {"adapt_mass": False}),
@@ -77,7 +77,7 @@ def test_draws_are_pooled_for_predictions_and_kept_apart_for_arviz():
     np.testing.assert_array_equal(kernel.values, draws)
     assert idata.sample_stats["lp"].shape == (3, 3)
     assert idata.log_likelihood["y"].shape == (3, 3, 48)
-    stats = model._sample_stats
+    stats = model.fitted_posterior.stats
     assert not np.allclose(stats["lp"][0], stats["lp"][1])  # each chain's own density
 
 

@@ -132,7 +132,7 @@ class BackupAndRestore(Callback):
 
     def on_train_end(self, logs=None):
         # Only a run that finished (not Ctrl-C, not an error) drops its backup.
-        if self.delete_checkpoint and getattr(self.model, "_fit_completed", False):
+        if self.delete_checkpoint and getattr(self.model, "training_completed", False):
             with contextlib.suppress(FileNotFoundError):
                 os.remove(self.path)
             with contextlib.suppress(OSError):

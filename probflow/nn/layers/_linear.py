@@ -11,8 +11,8 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from probflow.nn.layers.activations import get_activation
-from probflow.nn.layers.initializers import get_initializer
+from probflow.nn.layers.activations import activation_name, get_activation
+from probflow.nn.layers.initializers import get_initializer, initializer_name
 from probflow.nn.layers.layer import Layer
 from probflow.nn.layers.priors import check_prior
 
@@ -43,6 +43,13 @@ class LinearLayer(Layer):
             "bias_initializer": bias_initializer,
             "prior": self.prior,
         }
+
+    def _json_value(self, argument, value):
+        if argument == "activation":
+            return activation_name(value)
+        if argument.endswith("_initializer"):
+            return initializer_name(value)
+        return super()._json_value(argument, value)
 
     # -- parameters ------------------------------------------------------------------
     def weight_shapes(self, input_shape) -> dict:

@@ -129,6 +129,10 @@ class Activation(Layer):
         self.activation = get_activation(activation)
         self._config = {"activation": activation}
 
+    def _json_value(self, argument, value):
+        return activation_name(value) if argument == "activation" else super()._json_value(
+            argument, value)
+
     def apply(self, params, state, x, *, key=None, training=False):
         del params, key, training
         return self.activation(x), state

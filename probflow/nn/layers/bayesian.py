@@ -80,6 +80,65 @@ class BayesianLinear(LinearLayer):
             "kl_method": kl_method,
         }
 
+    # -- deterministic -> Bayesian ------------------------------------------------------
+    @classmethod
+    def from_layer(cls, layer, *, init_scale=1e-3, prior=None, bias_posterior="default",
+                   kl_method="auto", name=None):
+        """A Bayesian copy of a trained `Dense` / `Conv1D` / `Conv2D` layer.
+
+        Its posterior means are the layer's trained weights and its posterior scales
+        start at `init_scale`, so the Bayesian network starts where the deterministic
+        one ended and VI only has to learn the uncertainty around it.
+
+        Args:
+            layer: a built deterministic layer of the matching kind (Dense for the
+                dense variants, Conv2D for the 2-D ones, ...).
+            init_scale: initial posterior standard deviation of every weight, > 0.
+            prior: weight prior (default Normal(0, 1)).
+            bias_posterior: as in the constructor (``None``: point-estimated bias).
+            kl_method: as in the constructor.
+            name: the new layer's name (default: automatic).
+
+        Returns:
+            The new layer, built, with ``kernel_loc`` equal to the layer's kernel.
+
+        Example:
+            >>> import jax.numpy as jnp
+            >>> from probflow import nn
+            >>> dense = nn.Dense(2)
+            >>> _ = dense(jnp.ones((1, 3)))                # builds its weights
+            >>> bayes = nn.DenseFlipout.from_layer(dense)
+            >>> bool(jnp.all(bayes.params["kernel_loc"] == dense.params["kernel"]))
+            True
+        """
+        owner = f"{cls.__name__}.from_layer"
+        if (not isinstance(layer, LinearLayer) or layer.is_bayesian
+                or layer._spatial_rank != cls._spatial_rank
+                or ("units" in layer._config) != (cls._spatial_rank == 0)):
+            kind = "Dense" if cls._spatial_rank == 0 else f"Conv{cls._spatial_rank}D"
+            raise TypeError(f"{owner}: `layer` must be a deterministic {kind} layer; got "
+                            f"{type(layer).__name__}")
+        if not layer.built:
+            raise ValueError(f"{owner}: `layer` {layer.name!r} has no weights yet; fit or "
+                             "build it first")
+        shared = ("units", "filters", "kernel_size", "strides", "padding", "dilation_rate",
+                  "activation", "use_bias")
+        config = {k: layer._config[k] for k in shared if k in layer._config}
+        if isinstance(bias_posterior, str) and bias_posterior == "default":
+            bias_posterior = MeanFieldNormal(loc_initializer="zeros", init_scale=init_scale)
+        new = cls(**config, prior=prior, posterior=MeanFieldNormal(init_scale=init_scale),
+                  bias_posterior=bias_posterior, kl_method=kl_method, name=name)
+        new.build_variables(None, layer.built_input_shape)
+        trained = layer.params
+        params = new.params
+        params["kernel_loc"] = trained["kernel"]
+        if "bias_loc" in params:
+            params["bias_loc"] = trained["bias"]
+        elif "bias" in params:
+            params["bias"] = trained["bias"]
+        new.assign_variables(params=params)
+        return new
+
     # -- parameters ------------------------------------------------------------------
     @property
     def stochastic_weights(self) -> tuple:

@@ -42,6 +42,7 @@ class BatchNormalization(Layer):
     """
 
     stateful = True
+    inference_when_frozen = True
 
     def __init__(self, *, momentum=0.99, epsilon=1e-3, center=True, scale=True, prior=None, name=None):
         super().__init__(name=name)

@@ -59,9 +59,8 @@ def get_layer_class(name: str):
         >>> get_layer_class("Activation").__name__
         'Activation'
     """
-    # Importing the package registers the built-in layers.
-    import probflow.nn.layers  # noqa: F401
-
+    # The built-in layers are registered already: importing this module imports the
+    # probflow.nn.layers package first, which loads every layer module.
     try:
         return _LAYERS[name]
     except KeyError:
@@ -78,6 +77,4 @@ def registered_layers() -> dict:
         >>> registered_layers()["Dense"].__name__
         'Dense'
     """
-    import probflow.nn.layers  # noqa: F401
-
     return dict(_LAYERS)

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import numbers
 
+from probflow.nn.saving.registry import get_model_class
+
 __all__ = [
     "compile_config",
     "heads_config",
@@ -73,21 +75,20 @@ def model_config(model) -> dict:
         >>> model_config(m)["layers"][0]["class"]
         'Dense'
     """
-    from probflow.nn.sequential import Sequential
-
-    if isinstance(model, Sequential):
+    kind = type(model).__name__
+    if kind == "Sequential":
         return {
             "class": "Sequential",
             "name": model.name,
-            "layers": [_layer_entry(layer) for layer in model._stack],
-            "input_shape": list(model.input_shape) if model._graph_ready else None,
+            "layers": [_layer_entry(layer) for layer in model.stack],
+            "input_shape": list(model.input_shape) if model.graph_ready else None,
         }
-    if type(model).__name__ != "Model":
-        raise ValueError(f"cannot save a model of class {type(model).__name__}: only "
+    if kind != "Model":
+        raise ValueError(f"cannot save a model of class {kind}: only "
                          "Sequential and functional Model graphs can be rebuilt")
-    refs = {id(t): ["input", i] for i, t in enumerate(model._inputs)}
+    refs = {id(t): ["input", i] for i, t in enumerate(model.inputs)}
     nodes = []
-    for j, node in enumerate(model._nodes):
+    for j, node in enumerate(model.nodes):
         inputs = [refs[id(t)] for t in node.input_tensors]
         nodes.append({"layer": model.layer_name(node.layer), "inputs": inputs,
                       "is_list": isinstance(node.inputs, list)})
@@ -95,18 +96,17 @@ def model_config(model) -> dict:
     return {
         "class": "Model",
         "name": model.name,
-        "inputs": [{"shape": list(t.shape), "name": t.name} for t in model._inputs],
+        "inputs": [{"shape": list(t.shape), "name": t.name} for t in model.inputs],
         "layers": [_layer_entry(layer) for layer in model.layers],
         "nodes": nodes,
-        "outputs": [refs[id(t)] for t in model._outputs],
-        "single_input": model._single_input,
-        "single_output": model._single_output,
+        "outputs": [refs[id(t)] for t in model.outputs],
+        "single_input": model.single_input,
+        "single_output": model.single_output,
     }
 
 
 def _functional_from_config(config):
     from probflow.nn.functional import Input, connect
-    from probflow.nn.model import Model
 
     inputs = []
     for spec in config.get("inputs") or []:
@@ -143,8 +143,9 @@ def _functional_from_config(config):
     single_in, single_out = config.get("single_input"), config.get("single_output")
     _check(not single_in or len(inputs) == 1, "single_input with several inputs")
     _check(not single_out or len(outputs) == 1, "single_output with several outputs")
-    return Model(inputs[0] if single_in else inputs, outputs[0] if single_out else outputs,
-                 name=config.get("name"))
+    model_class = get_model_class("Model")
+    return model_class(inputs[0] if single_in else inputs,
+                       outputs[0] if single_out else outputs, name=config.get("name"))
 
 
 def model_from_config(config: dict):
@@ -156,8 +157,6 @@ def model_from_config(config: dict):
         >>> model_from_config(model_config(m)).output_shape
         (2,)
     """
-    from probflow.nn.sequential import Sequential
-
     _check(isinstance(config, dict), f"the model config must be an object; got {config!r:.100}")
     name = config.get("name")
     _check(name is None or isinstance(name, str), f"model name must be a str; got {name!r}")
@@ -165,7 +164,7 @@ def model_from_config(config: dict):
     if kind == "Sequential":
         entries = config.get("layers")
         _check(isinstance(entries, list) and entries, "a Sequential model needs layers")
-        model = Sequential([_layer_from_entry(e) for e in entries], name=name)
+        model = get_model_class("Sequential")([_layer_from_entry(e) for e in entries], name=name)
         if config.get("input_shape") is not None:
             model.build(_shape(config["input_shape"], "input_shape"))
         return model
@@ -176,7 +175,7 @@ def model_from_config(config: dict):
 # -- compile settings ----------------------------------------------------------------------
 def compile_config(model) -> dict:
     """JSON form of `Model.compile`'s arguments (``"custom"`` where not data)."""
-    args = getattr(model, "_compile_args", None) or {}
+    args = model.compile_settings
     optimizer, learning_rate = args.get("optimizer", "adam"), args.get("learning_rate")
     if isinstance(optimizer, numbers.Real) and not isinstance(optimizer, bool):
         optimizer, learning_rate = "adam", float(optimizer)
@@ -187,7 +186,7 @@ def compile_config(model) -> dict:
     else:
         opt = {"name": "custom"}
     metrics = []
-    for metric in model._metrics:
+    for metric in model.compiled_metrics:
         metrics.append(metric.name)
     return {
         "optimizer": opt,
@@ -213,7 +212,7 @@ def heads_config(model) -> list:
     from probflow.nn import likelihoods
 
     out = []
-    for head in model._heads or []:
+    for head in model.heads if model.compiled else []:
         name = type(head).__name__
         entry = {
             "class": name,

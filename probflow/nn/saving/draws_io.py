@@ -29,7 +29,7 @@ def draws_config(draws) -> dict:
 
     Example:
         >>> import jax.numpy as jnp
-        >>> from probflow.nn.training.posterior import WeightDraws
+        >>> from probflow.nn.training.fitted import WeightDraws
         >>> draws_config(WeightDraws({"w": jnp.zeros((2, 3, 4))}, {}))
         {'num_chains': 2, 'num_draws': 3}
     """
@@ -49,7 +49,7 @@ def pack_weight_draws(draws, stats) -> dict:
 
     Example:
         >>> import jax.numpy as jnp
-        >>> from probflow.nn.training.posterior import WeightDraws
+        >>> from probflow.nn.training.fitted import WeightDraws
         >>> sorted(pack_weight_draws(WeightDraws({"w": jnp.zeros((1, 2))}, {}), None))
         ['weight_draws/weights/w']
     """
@@ -68,7 +68,7 @@ def _count(spec, name, source):
     return value
 
 
-def unpack_weight_draws(model, spec, arrays: dict, *, source):
+def unpack_weight_draws(model, spec, arrays: dict, *, source, frozen=None):
     """Rebuilds ``(weights, layer_state, stats)`` from `pack_weight_draws`'s arrays.
 
     Args:
@@ -76,6 +76,7 @@ def unpack_weight_draws(model, spec, arrays: dict, *, source):
         spec: the config's ``weight_draws`` object (see `draws_config`).
         arrays: every array of the archive.
         source: the file, for error messages.
+        frozen: the layers that were frozen (not sampled) when the draws were made.
 
     Returns:
         ``(weights, layer_state, stats)`` ready for `set_weight_draws`; stats is None when
@@ -90,7 +91,7 @@ def unpack_weight_draws(model, spec, arrays: dict, *, source):
     if not isinstance(spec, dict):
         raise ValueError(f"{source}: 'weight_draws' must be an object")
     lead = (_count(spec, "num_chains", source), _count(spec, "num_draws", source))
-    weights, layer_state = jax.eval_shape(lambda k: initial_weights(model, k),
+    weights, layer_state = jax.eval_shape(lambda k: initial_weights(model, k, frozen=frozen),
                                           jax.random.key(0))
 
     def with_lead(tree):

@@ -35,15 +35,17 @@ def describe_leaf(name: str) -> str:
     return f"array {name!r}"
 
 
-def abstract_train_state(model):
-    """Shapes and dtypes of a fresh `TrainState` of a compiled model with built heads."""
+def abstract_train_state(model, frozen=frozenset()):
+    """Shapes and dtypes of a fresh `TrainState` of a compiled model with built heads,
+    whose optimizer state covers the layers not in `frozen`."""
     from probflow.nn.training.state import new_train_state
 
     def build(key):
         layer_params, layer_state = model.init(key)
-        heads = [h.init(jax.random.fold_in(key, 10_000 + i)) for i, h in enumerate(model._heads)]
+        heads = [h.init(jax.random.fold_in(key, 10_000 + i)) for i, h in enumerate(model.heads)]
         return new_train_state({"layers": layer_params, "likelihood": heads}, layer_state,
-                               model._optimizer, key, kl_weight=model._kl_weight_init)
+                               model.optimizer, key, kl_weight=model.initial_kl_weight,
+                               frozen=frozen)
 
     return jax.eval_shape(build, jax.random.key(0))
 

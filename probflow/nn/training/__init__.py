@@ -7,6 +7,13 @@ Example:
     'GradientFitter'
 """
 
+from probflow.nn.training.fitted import (
+    DrawsPosterior,
+    FittedPosterior,
+    PointPosterior,
+    VariationalPosterior,
+    WeightDraws,
+)
 from probflow.nn.training.fitters import GradientFitter, get_fitter, register_fitter
 from probflow.nn.training.objectives import MAP, VI, Objective
 from probflow.nn.training.state import (

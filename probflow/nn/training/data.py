@@ -20,9 +20,9 @@ def _float(array):
 
 def prepare_inputs(model, x, argname="x"):
     """Validates inputs against the model: returns a list of float numpy arrays."""
-    n_inputs = len(model._inputs) if model._graph_ready else 1
+    n_inputs = len(model.inputs) if model.graph_ready else 1
     xs = as_array_list(x, n_inputs, argname)
-    model._ensure_graph([a.shape[1:] for a in xs])
+    model.ensure_graph([a.shape[1:] for a in xs])
     lengths = {a.shape[0] for a in xs}
     if len(lengths) > 1:
         raise ValueError(f"all arrays in `{argname}` must have the same number of examples; got "
@@ -44,11 +44,11 @@ def prepare_xy(model, x, y, *, xname="x", yname="y"):
     Returns:
         ``(xs, ys)``: lists of numpy arrays ready to go on device.
     """
-    if model._heads is None:
+    if not model.compiled:
         raise ValueError("the model must be compiled before fitting: call "
                          "model.compile(optimizer=..., likelihood=...)")
     xs = prepare_inputs(model, x, xname)
-    ys = as_array_list(y, len(model._outputs), yname)
+    ys = as_array_list(y, len(model.outputs), yname)
     n = xs[0].shape[0]
     for array in ys:
         if array.shape[0] != n:
@@ -58,7 +58,7 @@ def prepare_xy(model, x, y, *, xname="x", yname="y"):
         raise ValueError(f"`{xname}` must hold at least one example; got shape {xs[0].shape}")
     check_finite(ys, yname)
     prepared = []
-    for head, shape, array in zip(model._heads, model.output_shapes, ys):
+    for head, shape, array in zip(model.heads, model.output_shapes, ys):
         if not head.built:
             head.build(shape, array.shape[1:])
         head.check_targets(array, yname)

@@ -17,7 +17,13 @@ import jax.numpy as jnp
 import optax
 
 from probflow._seed import as_key
-from probflow.nn.training.fitters import GradientFitter, _check_int, register_fitter
+from probflow.nn.training.fitted import DrawsPosterior, WeightDraws
+from probflow.nn.training.fitters import (
+    GradientFitter,
+    _check_int,
+    ensure_head_params,
+    register_fitter,
+)
 from probflow.nn.training.objectives import (
     MAP,
     metric_stats,
@@ -25,9 +31,10 @@ from probflow.nn.training.objectives import (
     objective_terms,
     predictions,
 )
-from probflow.nn.training.posterior import WeightDraws, set_weight_draws
-from probflow.nn.training.programs import GradientPrograms
+from probflow.nn.training.predict import evaluate_arrays
+from probflow.nn.training.programs import GradientPrograms, programs_for
 from probflow.nn.training.state import new_train_state
+from probflow.nn.training.weights_target import fixed_weights
 
 __all__ = ["EnsembleFitter"]
 
@@ -37,18 +44,26 @@ class _Ensemble(MAP):
 
 
 def _member_weights(model, layer_params):
-    """Posterior-mean weights of every layer, for stacked members (leading axis k)."""
+    """Posterior-mean weights of the members' layers (stacked, leading axis k)."""
     def one(params):
         return {model.layer_name(layer): layer.mean_weights(params[model.layer_name(layer)])
-                for layer in model._layers}
+                for layer in model.layers if model.layer_name(layer) in params}
 
     return jax.vmap(one)(layer_params)
 
 
 class _EnsemblePrograms(GradientPrograms):
-    """`GradientPrograms` over stacked members: vmapped losses, one optimizer step."""
+    """`GradientPrograms` over stacked members: vmapped losses, one optimizer step.
 
-    def train_step(self, state, batch, num_train):
+    The members stack only the trainable layers; the frozen layers' params are one
+    copy shared by all, read from the layers before each call (`fixed_arguments`).
+    """
+
+    def fixed_arguments(self):
+        return {self.model.layer_name(layer): layer.params for layer in self.model.layers
+                if self.model.layer_name(layer) in self.frozen}
+
+    def train_step(self, state, batch, num_train, fixed):
         model, objective = self.model, self.objective
         xs, ys, mask = batch
         key, key_step, key_metric = jax.random.split(state.key, 3)
@@ -57,15 +72,16 @@ class _EnsemblePrograms(GradientPrograms):
 
         def total_loss(params):
             def member(p, layer_state, k):
-                return objective_terms(objective, model, p, layer_state, xs, ys, mask, k,
-                                       state.kl_weight, num_train)
+                merged = {**p, "layers": {**p["layers"], **fixed}}
+                return objective_terms(objective, model, merged, layer_state, xs, ys, mask, k,
+                                       state.kl_weight, num_train, frozen=self.frozen)
 
             losses, aux = jax.vmap(member)(params, state.layer_state, member_keys)
             return jnp.sum(losses), (losses, aux)
 
         (_, (losses, (_, reg, outputs, layer_state))), grads = jax.value_and_grad(
             total_loss, has_aux=True)(state.params)
-        updates, opt_state = model._optimizer.update(grads, state.opt_state, state.params)
+        updates, opt_state = model.optimizer.update(grads, state.opt_state, state.params)
         params = optax.apply_updates(state.params, updates)
 
         def member_stats(head_params, member_outputs, k):
@@ -88,13 +104,12 @@ class _EnsemblePrograms(GradientPrograms):
 
     def evaluate(self, state, xs, ys, key, *, num_samples, batch_size, num_train):
         """Validation logs of the ensemble's predictive (``loss`` = mean member NLL)."""
-        from probflow.nn.training.predict import evaluate_arrays
-
         del num_samples, num_train
         draws = _draws(self.model, state)
         num_members = jax.tree_util.tree_leaves(state.params)[0].shape[0]
         return evaluate_arrays(self.model, xs, ys, num_samples=num_members,
-                               batch_size=batch_size, seed=key, draws=draws)
+                               batch_size=batch_size, seed=key, draws=draws,
+                               fixed=fixed_weights(self.model))
 
 
 def _draws(model, state) -> WeightDraws:
@@ -129,10 +144,7 @@ class EnsembleFitter(GradientFitter):
         super().__init__(_Ensemble())
 
     def programs(self, model):
-        cache = model._programs
-        if "ensemble" not in cache:
-            cache["ensemble"] = _EnsemblePrograms(model, self.objective)
-        return cache["ensemble"]
+        return programs_for(model, self.objective, factory=_EnsemblePrograms)
 
     def fit(self, model, x, y, *, epochs, batch_size, validation_data, validation_split,
             shuffle, callbacks, seed, verbose, initial_epoch, validation_samples,
@@ -140,27 +152,41 @@ class EnsembleFitter(GradientFitter):
         from probflow.nn.training.data import prepare_xy
 
         _check_int("num_members", num_members, 1)
+        frozen = model.frozen_layer_names
+        run = model.training_run
         resume = (initial_epoch > 0 and model.train_state is not None
-                  and model._fitted_method == "ensemble")
+                  and run["kind"] == "ensemble" and run["frozen"] == frozen)
+        key_init, key_train, _ = jax.random.split(as_key(seed), 3)
         if not resume:
             prepare_xy(model, x, y)  # builds the graph and the heads
-            key_init, key_train, _ = jax.random.split(as_key(seed), 3)
+            model.build_variables(key_init)
+            ensure_head_params(model, key_init)
             members = [model.init(jax.random.fold_in(key_init, m)) for m in range(num_members)]
             heads = [[h.init(jax.random.fold_in(jax.random.fold_in(key_init, m), 10_000 + i))
-                      for i, h in enumerate(model._heads)] for m in range(num_members)]
+                      for i, h in enumerate(model.heads)] for m in range(num_members)]
             stack = jax.tree_util.tree_map(lambda *a: jnp.stack(a), *[
-                ({"layers": params, "likelihood": head}, layer_state)
+                ({"layers": {k: v for k, v in params.items() if k not in frozen},
+                  "likelihood": head}, layer_state)
                 for (params, layer_state), head in zip(members, heads)])
-            model.train_state = new_train_state(stack[0], stack[1], model._optimizer, key_train,
-                                                kl_weight=model._kl_weight_init)
-        history = super().fit(
+            state = new_train_state(stack[0], stack[1], model.optimizer, key_train,
+                                    kl_weight=model.initial_kl_weight)
+            model.begin_training(state, kind="ensemble", layer_backed=False, frozen=frozen)
+        return super().fit(
             model, x, y, epochs=epochs, batch_size=batch_size, validation_data=validation_data,
             validation_split=validation_split, shuffle=shuffle, callbacks=callbacks, seed=seed,
             verbose=verbose, initial_epoch=initial_epoch, validation_samples=validation_samples,
             distribution=distribution, mesh=mesh)
+
+    def start_run(self, model, key_init, key_train, num_train):
+        # The members' run was set up in `fit`; the loop continues it as it is.
+        del key_init, num_train
+        model.train_state = model.train_state._replace(key=key_train)
+
+    def finish(self, model, posterior, num_train):
+        """The members as one chain of weight draws."""
+        del posterior
         draws = _draws(model, model.train_state)
-        set_weight_draws(model, draws.weights, draws.layer_state, method="ensemble")
-        return history
+        return DrawsPosterior("ensemble", num_train, draws, fixed_weights(model), None)
 
 
 register_fitter("ensemble", EnsembleFitter())

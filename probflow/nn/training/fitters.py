@@ -3,7 +3,8 @@
 "vi" and "map" are `GradientFitter`s (one objective each, same compiled loop). MCMC and
 SG-MCMC fitters ("nuts", "hmc", "sgld", "sghmc", "ensemble") plug in with
 `register_fitter(name, fitter)`; each receives the same keyword arguments as
-`Model.fit` and returns a `History`.
+`Model.fit` and returns ``(history, fitted_posterior)`` (`training.fitted`), which
+`Model.fit` assigns.
 """
 
 from __future__ import annotations
@@ -19,9 +20,15 @@ from probflow.nn.callbacks.history import History
 from probflow.nn.callbacks.progress import ProgressBar
 from probflow.nn.training.data import prepare_xy, split_validation
 from probflow.nn.training.loop import run_epochs
+from probflow.nn.training.fitted import PointPosterior, VariationalPosterior
 from probflow.nn.training.objectives import MAP, VI
-from probflow.nn.training.programs import GradientPrograms
-from probflow.nn.training.state import new_train_state
+from probflow.nn.training.programs import programs_for
+from probflow.nn.training.state import (
+    get_learning_rate,
+    new_train_state,
+    set_learning_rate,
+    split_trainable,
+)
 
 __all__ = ["GradientFitter", "get_fitter", "register_fitter"]
 
@@ -35,22 +42,39 @@ def _check_int(name, value, minimum):
         raise ValueError(f"`{name}` must be an int >= {minimum}; got {value!r}")
 
 
-def ensure_train_state(model, key_init, key_train):
-    """Creates `model.train_state` on first use; otherwise reseeds its RNG key."""
-    if model.train_state is not None:
-        model.train_state = model.train_state._replace(key=key_train)
-        return
-    carried = getattr(model, "_carried_weights", None)
-    if carried is not None:
-        layer_params, layer_state = carried
+def ensure_head_params(model, key_init) -> None:
+    """Initialises the likelihood heads' parameters when the model has none."""
+    if model.head_params is None:
+        model.head_params = [h.init(jax.random.fold_in(key_init, 10_000 + i))
+                             for i, h in enumerate(model.heads)]
+
+
+def ensure_train_state(model, key_init, key_train, *, posterior):
+    """Starts the layer-backed run of a vi/map fit, or continues the current one.
+
+    Unbuilt layers are built from `key_init` (built ones keep their weights). A run
+    that continues keeps its optimizer state and counters and takes `key_train`; when
+    the frozen layers changed since, its optimizer state is made afresh for the new
+    trainable set, keeping the current learning rate.
+    """
+    model.build_variables(key_init)
+    ensure_head_params(model, key_init)
+    frozen = model.frozen_layer_names
+    run = model.training_run
+    state = model.train_state
+    if state is not None and run["kind"] == "gradient" and run["layer_backed"]:
+        if run["frozen"] != frozen:
+            rate = get_learning_rate(state.opt_state)
+            opt_state = model.optimizer.init(split_trainable(state.params, frozen)[0])
+            if rate is not None:
+                opt_state = set_learning_rate(opt_state, rate)
+            state = state._replace(opt_state=opt_state)
+        state = state._replace(key=key_train)
     else:
-        layer_params, layer_state = model.init(key_init)
-    head_params = [h.init(jax.random.fold_in(key_init, 10_000 + i))
-                   for i, h in enumerate(model._heads)]
-    params = {"layers": layer_params, "likelihood": head_params}
-    model.train_state = new_train_state(params, layer_state, model._optimizer, key_train,
-                                        kl_weight=model._kl_weight_init)
-    model.built = True
+        state = new_train_state(model.params, model.layer_state, model.optimizer, key_train,
+                                kl_weight=model.initial_kl_weight, frozen=frozen)
+    model.begin_training(state, kind="gradient", layer_backed=True, frozen=frozen,
+                         posterior=posterior)
 
 
 class GradientFitter:
@@ -69,12 +93,16 @@ class GradientFitter:
     def __init__(self, objective):
         self.objective = objective
 
-    def programs(self, model) -> GradientPrograms:
-        """The model's cached compiled programs for this objective."""
-        cache = model._programs
-        if self.objective.name not in cache:
-            cache[self.objective.name] = GradientPrograms(model, self.objective)
-        return cache[self.objective.name]
+    def programs(self, model):
+        """The model's cached compiled programs for this objective and frozen layers."""
+        return programs_for(model, self.objective)
+
+    def start_run(self, model, key_init, key_train, num_train):
+        """Builds or continues the run state; returns the posterior this fit makes."""
+        kind = PointPosterior if self.objective.mean_weights else VariationalPosterior
+        posterior = kind(self.objective.name, num_train)
+        ensure_train_state(model, key_init, key_train, posterior=posterior)
+        return posterior
 
     def fit(self, model, x, y, *, epochs, batch_size, validation_data, validation_split,
             shuffle, callbacks, seed, verbose, initial_epoch, validation_samples,
@@ -99,10 +127,8 @@ class GradientFitter:
             validation = prepare_xy(model, *validation_data, xname="validation_data[0]",
                                     yname="validation_data[1]")
         key_init, key_train, key_val = jax.random.split(as_key(seed), 3)
-        ensure_train_state(model, key_init, key_train)
-        model._fitted_method = self.objective.name
-        model._mean_weights = self.objective.mean_weights
-        model._num_train = xs[0].shape[0]
+        num_train = xs[0].shape[0]
+        posterior = self.start_run(model, key_init, key_train, num_train)
 
         history = History()
         cbs = list(callbacks or [])
@@ -123,7 +149,12 @@ class GradientFitter:
         run_epochs(model, programs, device_data, validation, epochs=epochs,
                    batch_size=batch_size, shuffle=shuffle, callbacks=cb_list,
                    validation_samples=validation_samples, val_key=key_val)
-        return history
+        return history, self.finish(model, posterior, num_train)
+
+    def finish(self, model, posterior, num_train):
+        """The fitted posterior once the epochs ran (subclasses: their draws)."""
+        del model, num_train
+        return posterior
 
 
 _FITTERS = {"vi": GradientFitter(VI()), "map": GradientFitter(MAP())}

@@ -66,7 +66,7 @@ def run_epochs(model, programs, train, validation, *, epochs, batch_size, shuffl
     logs = {}
     model.stop_training = False
     # Read by BackupAndRestore: only a run that ends normally may drop its backup.
-    model._fit_completed = False
+    model.training_completed = False
     callbacks.on_train_begin()
     finished = None
     try:
@@ -91,7 +91,7 @@ def run_epochs(model, programs, train, validation, *, epochs, batch_size, shuffl
             callbacks.on_epoch_end(epoch, logs)
             finished = None
             epoch += 1
-        model._fit_completed = True
+        model.training_completed = True
     except KeyboardInterrupt:
         # The interrupted epoch's result was never assigned, so model.train_state holds
         # the last completed epoch (or step, on the batch path): weights stay consistent.

@@ -1,10 +1,10 @@
 """``fit(method="nuts" | "hmc")``: full-batch MCMC over the network's weights.
 
-The model's weights (with the layers' priors) and its likelihood heads' raw parameters
-form a `Target` (`weights_target.network_target`), sampled by
-`probflow.inference.sample`. The draws become the model's posterior
-(`posterior.WeightDraws`), so predict / evaluate / to_arviz work as after VI. Each chain
-starts at its own draw of the layers' initialisers. The target's functions are cached
+The model's trainable weights (with the layers' priors) and its likelihood heads' raw
+parameters form a `Target` (`weights_target.network_target`; frozen layers enter as
+fixed data), sampled by `probflow.inference.sample`. The draws become the model's
+posterior (a `fitted.DrawsPosterior`), so predict / evaluate / to_arviz work as after
+VI. Each chain starts at its own draw of the layers' initialisers. The target's functions are cached
 on the model, so a second fit of the same compiled model (even on new data of the same
 shape) reuses the compiled sampler.
 """
@@ -20,9 +20,11 @@ from probflow._seed import as_key
 from probflow.nn.callbacks.base import CallbackList
 from probflow.nn.callbacks.history import History
 from probflow.nn.training.data import prepare_xy, split_validation
+from probflow.nn.training.fitted import DrawsPosterior
 from probflow.nn.training.fitters import register_fitter
-from probflow.nn.training.posterior import set_weight_draws
-from probflow.nn.training.weights_target import initial_weights, network_target
+from probflow.nn.training.posterior import stack_draws
+from probflow.nn.training.predict import evaluate_arrays
+from probflow.nn.training.weights_target import fixed_weights, initial_weights, network_target
 
 __all__ = ["MCMCFitter"]
 
@@ -42,7 +44,7 @@ class MCMCFitter:
     ``max_tree_depth`` (10), ``dense_mass`` (False), ``chain_method``
     ("vectorized"), ``schedule`` ("lockstep"; see `probflow.inference.sample`).
     `epochs`, `batch_size` and `shuffle` do not apply (full batch).
-    After the fit, ``model._sample_stats`` holds the sampler statistics
+    After the fit, ``model.fitted_posterior.stats`` holds the sampler statistics
     (``diverging``, ``acceptance_rate``, ``tree_depth``, ...) as ``[chain, draw]`` arrays.
 
     Example:
@@ -69,7 +71,6 @@ class MCMCFitter:
             max_tree_depth=10, dense_mass=False, chain_method="vectorized",
             schedule="lockstep"):
         from probflow.inference import sample
-        from probflow.nn.training.predict import evaluate_arrays
 
         del epochs, batch_size, shuffle, initial_epoch
         if verbose not in (0, 1, 2):
@@ -82,10 +83,13 @@ class MCMCFitter:
         key_init, key_run, key_val = jax.random.split(as_key(seed), 3)
         if isinstance(num_chains, bool) or not isinstance(num_chains, int) or num_chains < 1:
             raise ValueError(f"`num_chains` must be an int >= 1; got {num_chains!r}")
+        # Unbuilt layers get chain 0's initialisation (their state is what chains run with).
+        model.build_variables(jax.random.fold_in(key_init, 0))
         starts = [initial_weights(model, jax.random.fold_in(key_init, c))
                   for c in range(num_chains)]
         layer_state = starts[0][1]
-        target = network_target(model, xs, ys, layer_state, starts[0][0])
+        fixed = fixed_weights(model)
+        target = network_target(model, xs, ys, layer_state, starts[0][0], fixed)
 
         history = History()
         cbs = CallbackList(list(callbacks or []) + [history], model=model, params={
@@ -101,9 +105,9 @@ class MCMCFitter:
             target_accept=target_accept, max_tree_depth=max_tree_depth, dense_mass=dense_mass,
             seed=key_run, progress_bar=verbose > 0, check_convergence=False, schedule=schedule,
         )
-        set_weight_draws(model, result.samples, layer_state, method=self.kernel,
-                         stats=result.stats)
-        model._num_train = xs[0].shape[0]
+        posterior = DrawsPosterior(
+            self.kernel, xs[0].shape[0], stack_draws(result.samples, layer_state), fixed,
+            {k: np.asarray(v) for k, v in result.stats.items()})
         divergences = int(np.sum(result.stats["diverging"]))
         if divergences:
             warnings.warn(
@@ -117,11 +121,11 @@ class MCMCFitter:
         }
         if validation is not None:
             val_logs = evaluate_arrays(model, *validation, num_samples=validation_samples,
-                                       seed=key_val)
+                                       seed=key_val, draws=posterior.draws, fixed=fixed)
             logs.update({f"val_{k}": v for k, v in val_logs.items()})
         cbs.on_epoch_end(0, logs)
         cbs.on_train_end(logs)
-        return history
+        return history, posterior
 
 
 register_fitter("nuts", MCMCFitter("nuts"))

@@ -61,8 +61,10 @@ class MAP(Objective):
 
 
 def objective_terms(objective, model, params, layer_state, xs, ys, mask, key, kl_weight,
-                    num_train):
+                    num_train, frozen=None):
     """The training loss of one (masked) batch and what the logs need.
+
+    `frozen` names the frozen layers (batch norm among them runs in inference mode).
 
     Returns:
         ``(loss, (nll, regulariser, outputs, new_layer_state))`` for `value_and_grad`.
@@ -71,10 +73,10 @@ def objective_terms(objective, model, params, layer_state, xs, ys, mask, key, kl
     key_forward = key
     outputs, new_state = model.forward(
         params["layers"], layer_state, xs, key=key_forward, training=True,
-        mean_weights=objective.mean_weights,
+        mean_weights=objective.mean_weights, frozen=frozen,
     )
     log_lik = 0.0
-    for head, head_params, out, y in zip(model._heads, params["likelihood"], outputs, ys):
+    for head, head_params, out, y in zip(model.heads, params["likelihood"], outputs, ys):
         log_lik = log_lik + head.log_likelihood(head_params, out, y)
     count = jnp.maximum(jnp.sum(mask), 1.0)
     nll = -jnp.sum(mask * log_lik) / count
@@ -112,7 +114,7 @@ def predictions(model, head_params, outputs, ys, key, *, need_interval):
         draws of the per-example log-likelihood summed over outputs, ``(n,)``.
     """
     expected, preds = 0.0, []
-    for i, (head, params, out, y) in enumerate(zip(model._heads, head_params, outputs, ys)):
+    for i, (head, params, out, y) in enumerate(zip(model.heads, head_params, outputs, ys)):
         num_samples = out.shape[0]
         log_lik = jax.vmap(lambda o, p=params, h=head, t=y: h.log_likelihood(p, o, t))(out)
         expected = expected + jnp.mean(log_lik, axis=0)
@@ -131,14 +133,14 @@ def metric_stats(model, ys, preds, mask) -> dict:
     stats = {}
     suffixes = [""] if len(preds) == 1 else [f"_{i}" for i in range(len(preds))]
     for y, pred, suffix in zip(ys, preds, suffixes):
-        for metric in model._metrics:
+        for metric in model.compiled_metrics:
             stats[metric.name + suffix] = metric.stats(y, pred, mask)
     return stats
 
 
 def metric_results(model, stats) -> dict:
     """Metric values from summed stats (inverse of the naming in `metric_stats`)."""
-    by_name = {m.name: m for m in model._metrics}
+    by_name = {m.name: m for m in model.compiled_metrics}
     out = {}
     for log_name, sums in stats.items():
         base = log_name if log_name in by_name else log_name.rsplit("_", 1)[0]
@@ -147,4 +149,4 @@ def metric_results(model, stats) -> dict:
 
 
 def needs_interval(model) -> bool:
-    return any(m.name == "coverage" for m in model._metrics)
+    return any(m.name == "coverage" for m in model.compiled_metrics)

@@ -18,14 +18,45 @@ import jax.numpy as jnp
 import optax
 
 from probflow.nn.training.objectives import (
+    MAP,
+    VI,
     metric_results,
     metric_stats,
     needs_interval,
     objective_terms,
     predictions,
 )
+from probflow.nn.training.state import merge_trainable, split_trainable
 
-__all__ = ["GradientPrograms"]
+__all__ = ["GradientPrograms", "programs_for"]
+
+_OBJECTIVES = {"vi": VI(), "map": MAP()}
+
+
+def programs_for(model, objective, frozen=None, *, factory=None, variant=None):
+    """The model's cached `GradientPrograms` for `objective` and a frozen-layer set.
+
+    Args:
+        model: the compiled model (its `program_cache` holds the programs).
+        objective: an `Objective`, or ``"vi"`` / ``"map"``.
+        frozen: frozen layer names (default: the model's current ones). They are
+            static in the programs: another set compiles other programs.
+        factory: ``fn(model, objective, frozen) -> GradientPrograms`` for subclasses.
+        variant: a hashable that tells apart programs of one factory with other settings
+            (default: the factory's name).
+
+    Returns:
+        The programs.
+    """
+    if isinstance(objective, str):
+        objective = _OBJECTIVES[objective]
+    frozen = model.frozen_layer_names if frozen is None else frozenset(frozen)
+    factory = factory or GradientPrograms
+    key = (factory.__name__ if variant is None else variant, objective.name, frozen)
+    cache = model.program_cache
+    if key not in cache:
+        cache[key] = factory(model, objective, frozen)
+    return cache[key]
 
 
 def _gather(arrays, idx):
@@ -40,9 +71,12 @@ class GradientPrograms:
         step_calls: Python-level calls of the per-batch step (batch-hook path).
     """
 
-    def __init__(self, model, objective):
+    def __init__(self, model, objective, frozen=frozenset()):
         self.model = model
         self.objective = objective
+        # Frozen layer names: their params are a constant of the step, outside the
+        # optimizer (whose state covers the trainable part only).
+        self.frozen = frozenset(frozen)
         # A `probflow.distribute.DataParallel`, or None for one device (see
         # `for_distribution`).
         self.distribution = None
@@ -92,18 +126,32 @@ class GradientPrograms:
         return self.distribution.replicate(tree)
 
     # -- pure pieces -----------------------------------------------------------------------
-    def train_step(self, state, batch, num_train):
+    def fixed_arguments(self):
+        """Host-side values every step takes besides the state (default: none).
+
+        Runs whose state holds only the trainable part (ensemble members, SG-MCMC
+        chains) pass the frozen layers' weights here: as an argument, never a constant
+        baked into the compiled program, so changed weights are never stale.
+        """
+        return {}
+
+    def train_step(self, state, batch, num_train, fixed):
         """One optimizer step on a masked batch ``(xs, ys, mask)``: ``(state, logs)``."""
+        del fixed  # the frozen params are inside state.params here
         model, objective = self.model, self.objective
         xs, ys, mask = batch
         key, key_step, key_metric = jax.random.split(state.key, 3)
-        grad_fn = jax.value_and_grad(objective_terms, argnums=2, has_aux=True)
-        (loss, (nll, reg, outputs, layer_state)), grads = grad_fn(
-            objective, model, state.params, state.layer_state, xs, ys, mask, key_step,
-            state.kl_weight, num_train,
-        )
-        updates, opt_state = model._optimizer.update(grads, state.opt_state, state.params)
-        params = optax.apply_updates(state.params, updates)
+        trainable, fixed = split_trainable(state.params, self.frozen)
+
+        def loss_fn(trainable_params):
+            return objective_terms(objective, model, merge_trainable(trainable_params, fixed),
+                                   state.layer_state, xs, ys, mask, key_step, state.kl_weight,
+                                   num_train, frozen=self.frozen)
+
+        (loss, (nll, reg, outputs, layer_state)), grads = jax.value_and_grad(
+            loss_fn, has_aux=True)(trainable)
+        updates, opt_state = model.optimizer.update(grads, state.opt_state, trainable)
+        params = merge_trainable(optax.apply_updates(trainable, updates), fixed)
         # Metrics of the step's own forward pass (one weight draw), from pre-update params.
         _, preds = predictions(
             model, state.params["likelihood"], [o[None] for o in outputs], ys, key_metric,
@@ -132,14 +180,14 @@ class GradientPrograms:
         return (state._replace(key=key), idx.reshape(num_batches, batch_size),
                 mask.reshape(num_batches, batch_size))
 
-    def _step_on_indices_impl(self, state, xs, ys, idx, mask):
+    def _step_on_indices_impl(self, state, fixed, xs, ys, idx, mask):
         batch = (_gather(xs, idx), _gather(ys, idx), mask)
         strategy = self.distribution
         if strategy is None:
-            return self.train_step(state, batch, xs[0].shape[0])
+            return self.train_step(state, batch, xs[0].shape[0], fixed)
         # Rows split over the devices, state replicated: the compiler partitions the step
         # and inserts the gradient all-reduce; the values are those of one device.
-        state, logs = self.train_step(state, strategy.shard_batch(batch), xs[0].shape[0])
+        state, logs = self.train_step(state, strategy.shard_batch(batch), xs[0].shape[0], fixed)
         return strategy.replicate_within(state), logs
 
     def _summarize_impl(self, batch_logs):
@@ -155,13 +203,13 @@ class GradientPrograms:
         out.update(metric_results(self.model, sums))
         return out
 
-    def _epoch_impl(self, state, xs, ys, batch_size, shuffle):
+    def _epoch_impl(self, state, fixed, xs, ys, batch_size, shuffle):
         num_examples = xs[0].shape[0]
         state, idx, mask = self._batches_impl(state, num_examples, batch_size, shuffle)
 
         def body(carry, inputs):
             batch_idx, batch_mask = inputs
-            return self._step_on_indices_impl(carry, xs, ys, batch_idx, batch_mask)
+            return self._step_on_indices_impl(carry, fixed, xs, ys, batch_idx, batch_mask)
 
         state, batch_logs = jax.lax.scan(body, state, (idx, mask))
         return state._replace(epoch=state.epoch + 1), self._summarize_impl(batch_logs)
@@ -189,8 +237,8 @@ class GradientPrograms:
     def run_epoch(self, state, xs, ys, *, batch_size, shuffle):
         """The fused epoch: ``(new_state, epoch logs as device scalars)``."""
         self.epoch_calls += 1
-        state, xs, ys = self._placed((state, xs, ys))
-        return self._run_epoch(state, xs, ys, batch_size=batch_size, shuffle=shuffle)
+        state, fixed, xs, ys = self._placed((state, self.fixed_arguments(), xs, ys))
+        return self._run_epoch(state, fixed, xs, ys, batch_size=batch_size, shuffle=shuffle)
 
     def epoch_batches(self, state, num_examples, *, batch_size, shuffle):
         """``(state, idx [num_batches, batch_size], mask)`` for the batch-hook path."""
@@ -200,7 +248,7 @@ class GradientPrograms:
     def step_on_indices(self, state, xs, ys, idx, mask):
         """One jitted step on the rows `idx` of the device data."""
         self.step_calls += 1
-        return self._step(*self._placed((state, xs, ys, idx, mask)))
+        return self._step(*self._placed((state, self.fixed_arguments(), xs, ys, idx, mask)))
 
     def summarize(self, batch_logs):
         return self._summarize(batch_logs)

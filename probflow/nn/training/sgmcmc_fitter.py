@@ -18,10 +18,11 @@ of a network posterior does not leave in any affordable run: on digits, pooling 
 chains is what brings SGHMC's test NLL below MAP's (benchmarks/README.md).
 
 `model.train_state.params` holds the chains' current positions in weight space
-(``{"layers": weights, "likelihood": head params}``, leaves ``[chain, ...]``); after
-the fit the kept draws are the model's posterior (`posterior.WeightDraws`, leaves
-``[chain, draw, ...]``), pooled by `predict` / `evaluate` / `posterior_samples`, with
-their chains kept in `to_arviz`.
+(``{"layers": weights, "likelihood": head params}``, leaves ``[chain, ...]``; frozen
+layers are not sampled and enter as fixed weights); after the fit the kept draws are
+the model's posterior (a `fitted.DrawsPosterior`, leaves ``[chain, draw, ...]``),
+pooled by `predict` / `evaluate` / `posterior_samples`, with their chains kept in
+`to_arviz`.
 
 References: Welling & Teh (2011); Li et al. (2016); Chen, Fox & Guestrin (2014);
 Springenberg et al. (2016) for scale-adapted SGHMC; Zhang et al. (2020) for cyclical
@@ -39,12 +40,20 @@ import numpy as np
 
 from probflow._seed import as_key
 from probflow.inference import sgmcmc
-from probflow.nn.training.fitters import GradientFitter, _check_int, register_fitter
+from probflow.nn.training.fitted import DrawsPosterior, WeightDraws
+from probflow.nn.training.fitters import (
+    GradientFitter,
+    _check_int,
+    ensure_head_params,
+    register_fitter,
+)
 from probflow.nn.training.objectives import Objective, metric_stats, needs_interval, predictions
-from probflow.nn.training.posterior import WeightDraws, set_weight_draws
-from probflow.nn.training.programs import GradientPrograms
+from probflow.nn.training.posterior import stack_draws
+from probflow.nn.training.predict import evaluate_arrays
+from probflow.nn.training.programs import GradientPrograms, programs_for
 from probflow.nn.training.state import new_train_state
 from probflow.nn.training.weights_target import (
+    fixed_weights,
     initial_weights,
     layers_log_prior,
     log_likelihood,
@@ -172,11 +181,14 @@ class _Sampling(Objective):
 class _SGMCMCPrograms(GradientPrograms):
     """`GradientPrograms` whose step is a kernel step instead of an optimizer step."""
 
-    def __init__(self, model, objective, kernel):
+    def __init__(self, model, objective, frozen, kernel):
         self.kernel = kernel
-        super().__init__(model, objective)
+        super().__init__(model, objective, frozen)
 
-    def train_step(self, state, batch, num_train):
+    def fixed_arguments(self):
+        return fixed_weights(self.model)
+
+    def train_step(self, state, batch, num_train, fixed):
         model = self.model
         xs, ys, mask = batch
         key, key_step, key_metric = jax.random.split(state.key, 3)
@@ -187,7 +199,7 @@ class _SGMCMCPrograms(GradientPrograms):
 
         def logdensity(weights, unused_batch):
             del unused_batch
-            pointwise = log_likelihood(model, weights, state.layer_state, xs, ys)
+            pointwise = log_likelihood(model, weights, state.layer_state, xs, ys, fixed)
             scaled = sum(jnp.sum(mask * ll) for ll in pointwise) * (num_train / count)
             return log_prior(model, weights) + scaled
 
@@ -218,8 +230,8 @@ class _SGMCMCPrograms(GradientPrograms):
         # Logs of the pre-step positions (the forward pass XLA shares with the gradient),
         # averaged over chains as an ensemble's are over members.
         def chain_logs(weights, chain_key):
-            outputs = network_outputs(model, weights, state.layer_state, xs)
-            pointwise = log_likelihood(model, weights, state.layer_state, xs, ys)
+            outputs = network_outputs(model, weights, state.layer_state, xs, fixed)
+            pointwise = log_likelihood(model, weights, state.layer_state, xs, ys, fixed)
             nll = -sum(jnp.sum(mask * ll) for ll in pointwise) / count
             neg_log_prior = -log_prior(model, weights)
             _, preds = predictions(model, weights["likelihood"], [o[None] for o in outputs],
@@ -238,8 +250,6 @@ class _SGMCMCPrograms(GradientPrograms):
 
     def evaluate(self, state, xs, ys, key, *, num_samples, batch_size, num_train):
         """Validation logs at the chains' current positions (one draw per chain)."""
-        from probflow.nn.training.predict import evaluate_arrays
-
         del num_samples, num_train
         num_chains = jax.tree_util.tree_leaves(state.params)[0].shape[0]
         weights = jax.tree_util.tree_map(lambda a: a[:, None], state.params)
@@ -247,7 +257,8 @@ class _SGMCMCPrograms(GradientPrograms):
             lambda a: jnp.broadcast_to(a, (num_chains, 1) + jnp.shape(a)), state.layer_state)
         return evaluate_arrays(self.model, xs, ys, num_samples=num_chains,
                                batch_size=batch_size, seed=key,
-                               draws=WeightDraws(weights, layer_state))
+                               draws=WeightDraws(weights, layer_state),
+                               fixed=self.fixed_arguments())
 
 
 def _kernel(method, friction, temperature, adapt_mass, num_adapt_steps):
@@ -320,12 +331,14 @@ class SGMCMCFitter(GradientFitter):
         self._settings = None
 
     def programs(self, model):
-        key = (self.method,) + self._settings
-        cache = model._programs
-        if key not in cache:
-            cache[key] = _SGMCMCPrograms(model, self.objective, _kernel(self.method,
-                                                                         *self._settings))
-        return cache[key]
+        kernel = _kernel(self.method, *self._settings)
+
+        def factory(model, objective, frozen):
+            return _SGMCMCPrograms(model, objective, frozen, kernel)
+
+        # One cached program set per method and settings (and frozen layers).
+        return programs_for(model, self.objective, factory=factory,
+                            variant=("sgmcmc", self.method) + self._settings)
 
     def fit(self, model, x, y, *, epochs, batch_size, validation_data, validation_split,
             shuffle, callbacks, seed, verbose, initial_epoch, validation_samples,
@@ -363,8 +376,11 @@ class SGMCMCFitter(GradientFitter):
         self._settings = (float(friction), float(temperature), adapt_mass,
                           burn_in * steps_per_epoch // 2 if adapt_mass else None)
 
-        resume = initial_epoch > 0 and model.train_state is not None and isinstance(
-            model.train_state.opt_state, SamplerCarry)
+        frozen = model.frozen_layer_names
+        run = model.training_run
+        resume = (initial_epoch > 0 and model.train_state is not None
+                  and run["kind"] == self.method and run["frozen"] == frozen
+                  and isinstance(model.train_state.opt_state, SamplerCarry))
         if not resume:
             sizes, noisy, slots = step_tables(
                 epochs * steps_per_epoch, step_size=step_size,
@@ -376,6 +392,9 @@ class SGMCMCFitter(GradientFitter):
                     f"no draws would be kept: {epochs} epochs of {steps_per_epoch} steps with "
                     f"burn_in={burn_in} epochs and thin={thin} steps; fit longer or thin less")
             key_init, key_train, _ = jax.random.split(as_key(seed), 3)
+            ensure_head_params(model, key_init)
+            # Unbuilt layers get chain 0's initialisation (their state is what chains run with).
+            model.build_variables(jax.random.fold_in(key_init, 0))
             weights, layer_state = _initial_chains(model, key_init, num_chains)
             kernel = _kernel(self.method, *self._settings)
             dtype = jnp.result_type(float)
@@ -387,12 +406,22 @@ class SGMCMCFitter(GradientFitter):
                     weights),
                 jnp.zeros((num_chains, max_draws), dtype), jnp.zeros(max_draws, dtype))
             state = new_train_state(weights, layer_state, _NoOptimizer, key_train)
-            model.train_state = state._replace(opt_state=carry)
-        history = super().fit(
+            model.begin_training(state._replace(opt_state=carry), kind=self.method,
+                                 layer_backed=False, frozen=frozen)
+        return super().fit(
             model, x, y, epochs=epochs, batch_size=batch_size, validation_data=validation_data,
             validation_split=validation_split, shuffle=shuffle, callbacks=callbacks, seed=seed,
             verbose=verbose, initial_epoch=initial_epoch, validation_samples=validation_samples,
             distribution=distribution, mesh=mesh)
+
+    def start_run(self, model, key_init, key_train, num_train):
+        # The chains' run was set up in `fit`; the loop continues it as it is.
+        del key_init, num_train
+        model.train_state = model.train_state._replace(key=key_train)
+
+    def finish(self, model, posterior, num_train):
+        """The kept draws of every chain as the fitted posterior."""
+        del posterior
         state = model.train_state
         carry = state.opt_state
         done = int(state.step)
@@ -405,12 +434,13 @@ class SGMCMCFitter(GradientFitter):
         def first(a):
             return a[:, :num_draws]
 
-        set_weight_draws(model, jax.tree_util.tree_map(first, carry.draws), state.layer_state,
-                         method=self.method,
-                         stats={"lp": first(carry.draw_logdensity),
-                                "step_size": jnp.broadcast_to(carry.draw_step_size[:num_draws],
-                                                              (chains, num_draws))})
-        return history
+        stats = {"lp": first(carry.draw_logdensity),
+                 "step_size": jnp.broadcast_to(carry.draw_step_size[:num_draws],
+                                               (chains, num_draws))}
+        return DrawsPosterior(
+            self.method, num_train,
+            stack_draws(jax.tree_util.tree_map(first, carry.draws), state.layer_state),
+            fixed_weights(model), {k: np.asarray(v) for k, v in stats.items()})
 
 
 class _NoOptimizerType:

@@ -24,7 +24,9 @@ __all__ = [
     "TrainState",
     "get_learning_rate",
     "make_optimizer",
+    "merge_trainable",
     "set_learning_rate",
+    "split_trainable",
 ]
 
 
@@ -176,12 +178,47 @@ def set_learning_rate(opt_state, value):
     return new_state
 
 
-def new_train_state(params, layer_state, optimizer, key, *, kl_weight=1.0) -> TrainState:
-    """A fresh `TrainState` at epoch 0, step 0."""
+def split_trainable(params, frozen):
+    """``(trainable, fixed)``: `params` without the frozen layers, and those layers.
+
+    The trainable part keeps the full structure's shape (``{"layers": ...,
+    "likelihood": ...}``) so, with nothing frozen, it is `params` itself and the
+    optimizer state is what it always was.
+
+    Example:
+        >>> trainable, fixed = split_trainable({"layers": {"a": 1, "b": 2}, "likelihood": []},
+        ...                                    frozenset({"a"}))
+        >>> trainable, fixed
+        ({'layers': {'b': 2}, 'likelihood': []}, {'a': 1})
+    """
+    if not frozen:
+        return params, {}
+    layers = params["layers"]
+    trainable = {name: value for name, value in layers.items() if name not in frozen}
+    fixed = {name: value for name, value in layers.items() if name in frozen}
+    return {**params, "layers": trainable}, fixed
+
+
+def merge_trainable(trainable, fixed):
+    """Inverse of `split_trainable`.
+
+    Example:
+        >>> merge_trainable({"layers": {"b": 2}, "likelihood": []}, {"a": 1})["layers"]
+        {'b': 2, 'a': 1}
+    """
+    if not fixed:
+        return trainable
+    return {**trainable, "layers": {**trainable["layers"], **fixed}}
+
+
+def new_train_state(params, layer_state, optimizer, key, *, kl_weight=1.0,
+                    frozen=frozenset()) -> TrainState:
+    """A fresh `TrainState` at epoch 0, step 0; the optimizer state covers only the
+    layers not in `frozen`."""
     return TrainState(
         params=params,
         layer_state=layer_state,
-        opt_state=optimizer.init(params),
+        opt_state=optimizer.init(split_trainable(params, frozen)[0]),
         key=key,
         epoch=jnp.zeros((), jnp.int32),
         step=jnp.zeros((), jnp.int32),

@@ -80,9 +80,16 @@ def test_custom_callables_refuse_to_serialise():
         nn.Dense(2, activation=lambda x: x).get_config()
 
 
-def test_call_on_array_says_what_to_do():
-    with pytest.raises(TypeError, match="init"):
-        nn.Dense(2)(jnp.ones((1, 3)))
+def test_call_on_array_runs_eagerly_with_the_layers_own_weights():
+    layer = nn.Dense(2)
+    x = jnp.arange(6.0).reshape(2, 3)
+    y = layer(x)
+    assert layer.built and layer.built_input_shape == (3,)
+    expected, _ = layer.apply(layer.params, layer.state, x)
+    np.testing.assert_array_equal(y, expected)
+    np.testing.assert_array_equal(layer(x), y)  # built once: the same weights
+    with pytest.raises(ValueError, match="built for inputs of shape"):
+        layer(jnp.ones((1, 4)))
 
 
 def test_call_on_symbolic_delegates_to_functional(monkeypatch):
