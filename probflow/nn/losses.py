@@ -160,10 +160,16 @@ _RAW = {"logits": "probs", "log_rate": "rate"}
 
 
 def _activation_name(activation):
+    """The registered name of an activation, "linear" for None, "custom" when unknown."""
     from probflow.nn.layers.activations import activation_name
 
-    if hasattr(activation, "apply") and hasattr(activation, "get_config"):
-        activation = activation.get_config().get("activation")  # a layer
+    if hasattr(activation, "apply") and hasattr(activation, "get_config"):  # a layer
+        config = activation.get_config()
+        if "activation" not in config:
+            return "custom"  # Flatten, Reshape, ...: its input's activation is not known here
+        activation = config["activation"]
+    if activation is jax.nn.softmax:
+        return "softmax"  # our registered softmax wraps jax's with axis=-1
     try:
         name = activation_name(activation)
     except ValueError:

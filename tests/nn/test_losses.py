@@ -3,6 +3,7 @@ custom loss functions as Gibbs likelihoods (log-densities against scipy in float
 
 import warnings
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -149,6 +150,14 @@ def test_activation_check_is_silent_when_they_agree(activation, head):
 def test_activation_check_reads_a_layer():
     with pytest.warns(UserWarning, match="softmax"):
         output_activation_check(nn.Dense(3, activation="softmax"), "categorical")
+    with pytest.warns(UserWarning, match="sigmoid"):
+        output_activation_check(nn.Activation("sigmoid"), "bernoulli")
+    with pytest.warns(UserWarning, match="softmax"):
+        output_activation_check(jax.nn.softmax, "categorical")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        # A layer without an activation says nothing about what reaches the head.
+        assert output_activation_check(nn.Flatten(), likelihoods.Categorical(inputs="probs")) is None
 
 
 def test_loss_likelihood_per_example_elementwise_and_scalar_forms_agree():
