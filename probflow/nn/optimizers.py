@@ -32,7 +32,7 @@ from typing import NamedTuple
 import jax.numpy as jnp
 import optax
 
-__all__ = ["get_optimizer", "optimizer_names"]
+__all__ = ["get_optimizer", "optimizer_config", "optimizer_from_config", "optimizer_names"]
 
 _CLIP_KEYWORDS = ("clipnorm", "clipvalue", "global_clipnorm")
 _COMMON_KEYWORDS = _CLIP_KEYWORDS + ("weight_decay",)
@@ -188,6 +188,62 @@ def get_optimizer(optimizer="adam", learning_rate=None, **keywords) -> optax.Gra
     if not callable(learning_rate):
         learning_rate = _check_number(owner, "learning_rate", learning_rate)
     return optax.inject_hyperparams(_factory(name, spec, keywords))(learning_rate=learning_rate)
+
+
+def optimizer_config(optimizer="adam", learning_rate=None, **keywords):
+    """The JSON form of `get_optimizer`'s arguments, or None where they are not data.
+
+    A saved model stores this, so loading rebuilds the same optimizer (same state
+    layout: the clipping and decay links of the chain included) without running code.
+
+    Args:
+        optimizer, learning_rate, **keywords: as for `get_optimizer`.
+
+    Returns:
+        ``{"name": ..., "learning_rate": float or None, "keywords": {...}}`` for a
+        named optimizer (or a float learning rate), or None for an optax
+        transformation or a schedule.
+
+    Raises:
+        TypeError, ValueError: as `get_optimizer` for invalid arguments.
+
+    Example:
+        >>> optimizer_config("SGD", 0.1, momentum=0.9)
+        {'name': 'sgd', 'learning_rate': 0.1, 'keywords': {'momentum': 0.9}}
+    """
+    get_optimizer(optimizer, learning_rate, **keywords)  # validates
+    if not isinstance(optimizer, bool) and isinstance(optimizer, (int, float)):
+        optimizer, learning_rate = "adam", optimizer
+    if not isinstance(optimizer, str) or callable(learning_rate):
+        return None
+    return {"name": optimizer.lower(),
+            "learning_rate": None if learning_rate is None else float(learning_rate),
+            "keywords": {k: v for k, v in keywords.items() if v is not None}}
+
+
+def optimizer_from_config(config) -> optax.GradientTransformation:
+    """Rebuilds the optimizer `optimizer_config` described.
+
+    Args:
+        config: the dict `optimizer_config` returned (e.g. read back from JSON).
+
+    Returns:
+        The optax transformation.
+
+    Raises:
+        ValueError: for a config that is not of that form.
+
+    Example:
+        >>> opt = optimizer_from_config(optimizer_config("adam", 0.01, clipnorm=1.0))
+        >>> type(opt).__name__
+        'GradientTransformationExtraArgs'
+    """
+    if not (isinstance(config, dict) and isinstance(config.get("name"), str)
+            and isinstance(config.get("keywords", {}), dict)):
+        raise ValueError(f"optimizer_from_config: `config` must be a dict with a 'name' and "
+                         f"'keywords' from optimizer_config; got {config!r:.200}")
+    return get_optimizer(config["name"], config.get("learning_rate"),
+                         **config.get("keywords", {}))
 
 
 def _factory(name, spec, keywords):

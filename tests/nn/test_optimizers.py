@@ -5,6 +5,8 @@ transformation (or the hand-derived update) it must equal, on a two-array params
 whose gradients change every step, so momentum and accumulator states matter.
 """
 
+import json
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -12,7 +14,12 @@ import optax
 import pytest
 
 from probflow import nn
-from probflow.nn.optimizers import get_optimizer, optimizer_names
+from probflow.nn.optimizers import (
+    get_optimizer,
+    optimizer_config,
+    optimizer_from_config,
+    optimizer_names,
+)
 from probflow.nn.training.state import get_learning_rate, make_optimizer, set_learning_rate
 
 PARAMS = {"w": jnp.array([[0.5, -1.0], [2.0, 0.25]]), "b": jnp.array([0.1, -0.3])}
@@ -179,3 +186,22 @@ def test_bad_input_raises_naming_the_argument(call, error, match):
 def test_names_listed():
     assert optimizer_names() == sorted(["adadelta", "adagrad", "adam", "adamax", "adamw",
                                         "lion", "nadam", "rmsprop", "sgd"])
+
+
+def test_config_round_trips_through_json_with_the_same_updates_and_state_layout():
+    config = optimizer_config("RMSprop", 0.05, rho=0.8, clipnorm=1.0, weight_decay=0.1,
+                              momentum=None)
+    assert config == {"name": "rmsprop", "learning_rate": 0.05,
+                      "keywords": {"rho": 0.8, "clipnorm": 1.0, "weight_decay": 0.1}}
+    rebuilt = optimizer_from_config(json.loads(json.dumps(config)))
+    original = get_optimizer("RMSprop", 0.05, rho=0.8, clipnorm=1.0, weight_decay=0.1)
+    assert (jax.tree_util.tree_structure(rebuilt.init(PARAMS))
+            == jax.tree_util.tree_structure(original.init(PARAMS)))
+    _assert_same(_run(rebuilt), _run(original))
+    assert optimizer_config(0.01) == {"name": "adam", "learning_rate": 0.01, "keywords": {}}
+    assert optimizer_config("adam", optax.linear_schedule(0.1, 0.0, 5)) is None
+    assert optimizer_config(optax.sgd(0.1)) is None
+    with pytest.raises(TypeError, match="bogus"):
+        optimizer_config("adam", bogus=1)
+    with pytest.raises(ValueError, match="config"):
+        optimizer_from_config({"keywords": {}})
