@@ -9,7 +9,8 @@ schedule learning rate) are built with `optax.inject_hyperparams`, which stores
 ``hyperparams["learning_rate"]`` in the state as an array. `set_learning_rate`
 replaces that array between epochs, so a scheduler changes it without recompiling
 (a schedule given by the user is re-evaluated from the step count each update, so
-`set_learning_rate` refuses to change it rather than be silently overridden). The KL weight (beta) is likewise an array in the state.
+`set_learning_rate` refuses to change it rather than be silently overridden). The KL
+weight (beta) is likewise an array in the state.
 """
 
 from __future__ import annotations
