@@ -7,8 +7,11 @@ homoscedastic noise scale), and maps ``(params, outputs)`` to a distribution who
 sums `log_prob` over everything but the batch axis, so each example contributes one
 log-likelihood term.
 
-Shipped heads ("normal", "studentt", "bernoulli", "categorical", "poisson") and any
-callable ``fn(outputs) -> Distribution`` through `Callable`.
+Shipped heads ("normal", "studentt", "laplace", "bernoulli", "categorical", "poisson")
+and any callable ``fn(outputs) -> Distribution`` through `Callable`. Bernoulli and
+Categorical read the outputs as logits unless built with ``inputs="probs"`` (Keras's
+``from_logits=False``: the network ends in a sigmoid / softmax); Poisson reads the log
+rate unless ``inputs="rate"``.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ __all__ = [
     "Bernoulli",
     "Categorical",
     "Callable",
+    "Laplace",
     "Likelihood",
     "Normal",
     "Poisson",
@@ -31,6 +35,8 @@ __all__ = [
 ]
 
 _MIN_SCALE = 1e-6
+# Probabilities read as logits are clipped to [eps, 1 - eps] first (Keras's epsilon).
+_PROB_EPSILON = 1e-7
 
 
 def _family(name):
@@ -42,6 +48,13 @@ def _family(name):
         raise NotImplementedError(
             f"this likelihood needs probflow.distributions.{name}, which is not available"
         ) from None
+
+
+def _check_inputs(owner, inputs, allowed):
+    if inputs not in allowed:
+        raise ValueError(f"{owner} likelihood: `inputs` must be one of {list(allowed)}; got "
+                         f"{inputs!r}")
+    return inputs
 
 
 def _softplus_inverse(y: float) -> float:
@@ -241,8 +254,41 @@ class StudentT(_LocationScale):
         return dist.loc
 
 
+class Laplace(_LocationScale):
+    """Laplace targets: the likelihood whose negative log is the absolute error (Keras "mae").
+
+    Location from the network, scale learned (softplus) or from a second channel, as
+    `Normal`.
+
+    Args:
+        heteroscedastic: None (detect from shapes), True or False.
+        init_scale: initial scale of the homoscedastic head.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> head = Laplace()
+        >>> head.build((1,), ())
+        >>> round(float(head.distribution(head.init(None), jnp.zeros((1, 1))).scale[0, 0]), 4)
+        1.0
+    """
+
+    name = "laplace"
+
+    def distribution(self, params, outputs):
+        loc, scale = self._loc_scale(params, outputs)
+        return _family("Laplace")(loc, scale)
+
+    def point(self, dist):
+        return dist.loc
+
+
 class Bernoulli(Likelihood):
-    """Binary targets in {0, 1}; the network outputs logits.
+    """Binary targets in {0, 1}; the network outputs logits (or probabilities).
+
+    Args:
+        inputs: ``"logits"`` (default) or ``"probs"``: the network ends in a sigmoid
+            (Keras's ``from_logits=False``); probabilities are clipped to
+            ``[1e-7, 1 - 1e-7]`` before their log-odds are taken.
 
     Example:
         >>> head = Bernoulli()
@@ -254,8 +300,15 @@ class Bernoulli(Likelihood):
     name = "bernoulli"
     is_classifier = True
 
+    def __init__(self, *, inputs="logits"):
+        super().__init__()
+        self.inputs = _check_inputs("bernoulli", inputs, ("logits", "probs"))
+
     def distribution(self, params, outputs):
         del params
+        if self.inputs == "probs":
+            probs = jnp.clip(outputs, _PROB_EPSILON, 1.0 - _PROB_EPSILON)
+            outputs = jnp.log(probs) - jnp.log1p(-probs)
         return _family("Bernoulli")(logits=outputs)
 
     def check_targets(self, y, argname="y"):
@@ -275,6 +328,11 @@ class Categorical(Likelihood):
 
     Targets may be integer labels or one-hot rows (converted to labels).
 
+    Args:
+        inputs: ``"logits"`` (default) or ``"probs"``: the network ends in a softmax
+            (Keras's ``from_logits=False``); probabilities are clipped to ``>= 1e-7``
+            and their log is used as logits.
+
     Example:
         >>> import numpy as np
         >>> head = Categorical()
@@ -287,8 +345,9 @@ class Categorical(Likelihood):
     is_classifier = True
     target_kind = "int"
 
-    def __init__(self):
+    def __init__(self, *, inputs="logits"):
         super().__init__()
+        self.inputs = _check_inputs("categorical", inputs, ("logits", "probs"))
         self.one_hot = False
 
     @property
@@ -335,6 +394,8 @@ class Categorical(Likelihood):
 
     def distribution(self, params, outputs):
         del params
+        if self.inputs == "probs":
+            outputs = jnp.log(jnp.clip(outputs, _PROB_EPSILON, 1.0))
         return _family("Categorical")(logits=outputs)
 
     def point(self, dist):
@@ -342,7 +403,12 @@ class Categorical(Likelihood):
 
 
 class Poisson(Likelihood):
-    """Count targets; the network outputs the log rate.
+    """Count targets; the network outputs the log rate (or the rate).
+
+    Args:
+        inputs: ``"log_rate"`` (default) or ``"rate"``: the network's output is the
+            rate itself (Keras's "poisson" loss; an exponential or softplus last
+            activation), clipped to ``>= 1e-7``.
 
     Example:
         >>> head = Poisson()
@@ -353,8 +419,14 @@ class Poisson(Likelihood):
 
     name = "poisson"
 
+    def __init__(self, *, inputs="log_rate"):
+        super().__init__()
+        self.inputs = _check_inputs("poisson", inputs, ("log_rate", "rate"))
+
     def distribution(self, params, outputs):
         del params
+        if self.inputs == "rate":
+            return _family("Poisson")(jnp.maximum(outputs, _PROB_EPSILON))
         return _family("Poisson")(jnp.exp(outputs))
 
     def check_targets(self, y, argname="y"):
@@ -413,6 +485,7 @@ _BY_NAME = {
     "gaussian": Normal,
     "studentt": StudentT,
     "student_t": StudentT,
+    "laplace": Laplace,
     "bernoulli": Bernoulli,
     "categorical": Categorical,
     "poisson": Poisson,
@@ -423,8 +496,8 @@ def get_likelihood(spec) -> Likelihood:
     """Resolves a name, a `Likelihood` or a callable into a fresh likelihood head.
 
     Args:
-        spec: one of ``"normal"``, ``"studentt"``, ``"bernoulli"``, ``"categorical"``,
-            ``"poisson"``, a `Likelihood` instance, or ``fn(outputs) -> Distribution``.
+        spec: one of ``"normal"``, ``"studentt"``, ``"laplace"``, ``"bernoulli"``,
+            ``"categorical"``, ``"poisson"``, a `Likelihood` instance, or ``fn(outputs) -> Distribution``.
 
     Returns:
         A `Likelihood`.

@@ -26,6 +26,7 @@ __all__ = [
     "brier",
     "expected_calibration_error",
     "get_metric",
+    "metric_from_function",
     "interval_calibration",
     "interval_coverage",
     "nll",
@@ -161,11 +162,12 @@ _ALIASES = {"acc": "accuracy", "expected_calibration_error": "ece", "interval_co
 
 
 def get_metric(spec) -> Metric:
-    """Resolves a metric name (or a `Metric`) for `Model.compile(metrics=...)`.
+    """Resolves a metric name, a `Metric` or a function for `Model.compile(metrics=...)`.
 
     Args:
         spec: ``"accuracy"``, ``"nll"``, ``"brier"``, ``"ece"``, ``"rmse"``, ``"mse"``,
-            ``"coverage"`` (95% predictive interval), or a `Metric`.
+            ``"coverage"`` (95% predictive interval), a `Metric`, or a Keras-style
+            function ``fn(y_true, y_pred)`` (see `metric_from_function`).
 
     Returns:
         A `Metric`.
@@ -180,9 +182,55 @@ def get_metric(spec) -> Metric:
         name = _ALIASES.get(spec.lower(), spec.lower())
         if name in _METRICS:
             return _METRICS[name]
-        raise ValueError(f"`metrics` entries must be one of {sorted(_METRICS)} or a Metric; "
-                         f"got {spec!r}")
-    raise TypeError(f"`metrics` entries must be names or Metric objects; got {type(spec).__name__}")
+        raise ValueError(f"`metrics` entries must be one of {sorted(_METRICS)}, a Metric or a "
+                         f"function fn(y_true, y_pred); got {spec!r}")
+    if callable(spec):
+        return metric_from_function(spec)
+    raise TypeError(f"`metrics` entries must be names, Metric objects or functions; got "
+                    f"{type(spec).__name__}")
+
+
+def metric_from_function(fn, name=None) -> Metric:
+    """Wraps a Keras custom metric ``fn(y_true, y_pred)`` as a streamed mean over examples.
+
+    `y_true` is the batch of prepared targets (integer labels for classifiers), `y_pred`
+    the posterior predictive point prediction (class probabilities for classifiers,
+    P(y = 1) for binary ones, the predictive mean for regression). `fn` may return one
+    value per example, per element (averaged over the non-batch axes), or one scalar
+    for the batch (then evaluated one example at a time); the epoch's value is the mean
+    over all examples, padded rows excluded, so it does not depend on the batch size.
+
+    Args:
+        fn: a jax-traceable function of two arrays with a leading batch axis.
+        name: the key in logs; default ``fn.__name__`` (a lambda needs a name).
+
+    Returns:
+        A `Metric`.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> def max_error(y_true, y_pred):
+        ...     return jnp.max(jnp.abs(y_true - y_pred), axis=-1)
+        >>> metric = metric_from_function(max_error)
+        >>> sums = metric.stats(jnp.zeros((2, 3)), Prediction(jnp.ones((2, 3)), None),
+        ...                     jnp.ones(2))
+        >>> metric.name, float(metric.result(sums))
+        ('max_error', 1.0)
+    """
+    from probflow.nn.utils import per_example_values
+
+    if not callable(fn):
+        raise TypeError(f"metric_from_function: `fn` must be callable; got {type(fn).__name__}")
+    name = getattr(fn, "__name__", None) if name is None else name
+    if not isinstance(name, str) or not name.isidentifier():
+        raise ValueError(f"metric_from_function: the metric needs a name (an identifier) for the "
+                         f"logs; got {name!r}: pass a named function or name=...")
+
+    def stats(y, pred, mask):
+        values = per_example_values(fn, y, pred.point)
+        return jnp.sum(mask * values), jnp.sum(mask)
+
+    return Metric(name, stats, _ratio)
 
 
 # -- pure functions ----------------------------------------------------------------------

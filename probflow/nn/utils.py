@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["as_array_list", "check_finite", "to_categorical"]
+__all__ = ["as_array_list", "check_finite", "per_example_values", "to_categorical"]
 
 
 def to_categorical(y, num_classes=None, dtype="float32"):
@@ -75,3 +75,40 @@ def check_finite(arrays, argname) -> None:
                 f"`{argname}` must be finite; found NaN/inf in example(s) "
                 f"{np.flatnonzero(bad)[:5].tolist()} (array {i}, shape {array.shape})"
             )
+
+
+def per_example_values(fn, y_true, y_pred):
+    """One value per example of a Keras-style ``fn(y_true, y_pred)`` (losses, metrics).
+
+    `fn` on the batch may return one value per example (used as is), one per element
+    (averaged over the non-batch axes, as Keras reduces a loss), or one scalar for the
+    batch; a scalar is re-evaluated one example at a time (`vmap` over batches of one),
+    so masked padding rows never leak into a real example's value. Which case applies is
+    read from shapes at trace time.
+
+    Args:
+        fn: ``fn(y_true, y_pred) -> array``, jax-traceable.
+        y_true: targets with a leading batch axis.
+        y_pred: predictions with a leading batch axis.
+
+    Returns:
+        Array of shape ``(n,)``.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> per_example_values(lambda y, p: jnp.mean((y - p) ** 2), jnp.zeros((2, 3)),
+        ...                    jnp.array([[1.0, 1, 1], [2, 2, 2]])).tolist()
+        [1.0, 4.0]
+    """
+    import jax
+    import jax.numpy as jnp
+
+    values = jnp.asarray(fn(y_true, y_pred))
+    n = jnp.shape(y_pred)[0]
+    if values.ndim == 0:
+        one = jax.vmap(lambda y, p: jnp.asarray(fn(y[None], p[None])).reshape(()))
+        return one(y_true, y_pred)
+    if values.shape[0] != n:
+        raise ValueError(f"`{getattr(fn, '__name__', 'fn')}` must return a scalar or values with "
+                         f"the batch axis first ({n} examples); got shape {values.shape}")
+    return jnp.mean(values.reshape(n, -1), axis=-1)

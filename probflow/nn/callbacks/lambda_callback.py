@@ -14,8 +14,10 @@ class LambdaCallback(Callback):
     keeps training on the fused one-program-per-epoch path.
 
     Args:
-        **hooks: ``on_epoch_end=fn(epoch, logs)``, ``on_batch_end=fn(batch, logs)``,
-            ``on_train_begin=fn(logs)``, ... (any hook of `Callback`).
+        **hooks: ``on_epoch_end=fn(epoch, logs)``, ``on_train_batch_end=fn(batch, logs)``
+            (or its alias ``on_batch_end``), ``on_train_begin=fn(logs)``,
+            ``on_test_end=fn(logs)``, ``on_predict_batch_end=fn(batch, logs)``, ... (every
+            Keras hook name; see `Callback`).
 
     Example:
         >>> seen = []

@@ -39,6 +39,20 @@ from probflow.nn.layers.posteriors import MeanFieldNormal
 from probflow.nn.layers.registry import get_layer_class, register_layer, registered_layers
 from probflow.nn.layers.reshape import Flatten, Reshape
 
+# -- merge layers and Lambda (Keras vocabulary, issue 16) ------------------------------
+# isort: split
+from probflow.nn.layers.lambda_layer import Lambda, register_lambda_function
+from probflow.nn.layers.merge import (
+    Add,
+    Average,
+    Concatenate,
+    Dot,
+    Maximum,
+    Minimum,
+    Multiply,
+    Subtract,
+)
+
 # Explicit: dir() would also list the submodules, which `from ... import *` must not spread.
 __all__ = [
     "Activation",
@@ -72,4 +86,15 @@ __all__ = [
     "register_activation",
     "register_layer",
     "registered_layers",
+    # merge layers and Lambda
+    "Add",
+    "Average",
+    "Concatenate",
+    "Dot",
+    "Lambda",
+    "Maximum",
+    "Minimum",
+    "Multiply",
+    "Subtract",
+    "register_lambda_function",
 ]

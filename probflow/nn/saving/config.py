@@ -29,7 +29,7 @@ __all__ = [
     "heads_from_config",
 ]
 
-_HEAD_OPTIONS = ("heteroscedastic", "init_scale", "df")
+_HEAD_OPTIONS = ("heteroscedastic", "init_scale", "df", "inputs")
 _HEAD_BUILT = ("heteroscedastic", "one_hot")
 
 

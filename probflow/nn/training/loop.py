@@ -2,8 +2,9 @@
 
 With no callback overriding a batch hook, an epoch is one call of the fused program
 (`GradientPrograms.run_epoch`) and the host syncs once per epoch to read its logs.
-Otherwise each batch is one call of the same jitted step, with `on_batch_begin` /
-`on_batch_end` in between. `model.train_state` is the source of truth between epochs:
+Otherwise each batch is one call of the same jitted step, with the training-batch hooks
+(`on_train_batch_begin` / `_end`, alias `on_batch_*`) in between. The validation pass
+of each epoch runs between `on_test_begin` and `on_test_end` (Keras's order). `model.train_state` is the source of truth between epochs:
 callbacks may replace it (restore a backup, change the learning rate or KL weight).
 """
 
@@ -81,11 +82,13 @@ def run_epochs(model, programs, train, validation, *, epochs, batch_size, shuffl
                     model.train_state, xs, ys, batch_size=batch_size, shuffle=shuffle)
             logs = _to_floats(epoch_logs)
             if validation is not None:
+                callbacks.on_test_begin()
                 val_logs = programs.evaluate(
                     model.train_state, validation[0], validation[1],
                     jax.random.fold_in(val_key, epoch), num_samples=validation_samples,
                     batch_size=max(batch_size, 256), num_train=num_train,
                 )
+                callbacks.on_test_end(dict(val_logs))
                 logs.update({f"val_{k}": v for k, v in val_logs.items()})
             finished = epoch  # trained and logged: Ctrl-C from here on keeps it
             callbacks.on_epoch_end(epoch, logs)

@@ -8,8 +8,9 @@ The learning rate lives inside the optimizer state: named optimizers (and a floa
 schedule learning rate) are built with `optax.inject_hyperparams`, which stores
 ``hyperparams["learning_rate"]`` in the state as an array. `set_learning_rate`
 replaces that array between epochs, so a scheduler changes it without recompiling
-(a schedule given by the user is re-evaluated from the step count each update and
-wins over manual changes). The KL weight (beta) is likewise an array in the state.
+(a schedule given by the user is re-evaluated from the step count each update, so
+`set_learning_rate` refuses to change it rather than be silently overridden). The KL
+weight (beta) is likewise an array in the state.
 """
 
 from __future__ import annotations
@@ -52,24 +53,18 @@ class TrainState(NamedTuple):
     kl_weight: Any
 
 
-_NAMED = {
-    "adam": (optax.adam, 1e-3),
-    "adamw": (optax.adamw, 1e-3),
-    "sgd": (optax.sgd, 1e-2),
-    "rmsprop": (optax.rmsprop, 1e-3),
-    "adagrad": (optax.adagrad, 1e-2),
-    "nadam": (optax.nadam, 1e-3),
-}
-
-
-def make_optimizer(optimizer="adam", learning_rate=None) -> optax.GradientTransformation:
+def make_optimizer(optimizer="adam", learning_rate=None, **keywords) -> optax.GradientTransformation:
     """Resolves `Model.compile`'s optimizer into an optax transformation.
 
+    A thin delegate to `probflow.nn.optimizers.get_optimizer`, which documents the
+    names and the Keras keywords (``clipnorm``, ``weight_decay``, ``momentum``, ...).
+
     Args:
-        optimizer: a name (``"adam"``, ``"adamw"``, ``"sgd"``, ``"rmsprop"``,
-            ``"adagrad"``, ``"nadam"``), a float (Adam with that learning rate), an optax
-            schedule (Adam following it) or an optax `GradientTransformation` (used as is).
+        optimizer: a name (``"adam"``, ``"sgd"``, ...), a float (Adam with that learning
+            rate), an optax schedule (Adam following it) or an optax
+            `GradientTransformation` (used as is).
         learning_rate: float or schedule for a named optimizer; None for its default.
+        **keywords: Keras optimizer keywords, passed on.
 
     Returns:
         An optax transformation; for names, floats and schedules it is wrapped with
@@ -81,24 +76,9 @@ def make_optimizer(optimizer="adam", learning_rate=None) -> optax.GradientTransf
         >>> float(get_learning_rate(opt.init({"w": jnp.zeros(2)})))
         0.10000000149011612
     """
-    if isinstance(optimizer, optax.GradientTransformation):
-        if learning_rate is not None:
-            raise ValueError("`learning_rate` only applies to a named optimizer; got an optax "
-                             "transformation and learning_rate={learning_rate!r}")
-        return optimizer
-    if isinstance(optimizer, (int, float)) and not isinstance(optimizer, bool) or callable(optimizer):
-        optimizer, learning_rate = "adam", optimizer
-    if not isinstance(optimizer, str) or optimizer.lower() not in _NAMED:
-        raise ValueError(
-            f"`optimizer` must be one of {sorted(_NAMED)}, a learning rate, a schedule or an "
-            f"optax GradientTransformation; got {optimizer!r}"
-        )
-    factory, default = _NAMED[optimizer.lower()]
-    if learning_rate is None:
-        learning_rate = default
-    if not callable(learning_rate) and not float(learning_rate) > 0:
-        raise ValueError(f"`learning_rate` must be > 0; got {learning_rate}")
-    return optax.inject_hyperparams(factory)(learning_rate=learning_rate)
+    from probflow.nn.optimizers import get_optimizer
+
+    return get_optimizer(optimizer, learning_rate, **keywords)
 
 
 def _is_injected(node) -> bool:
@@ -135,6 +115,15 @@ def get_learning_rate(opt_state):
     return None
 
 
+_SCHEDULED_LEARNING_RATE = (
+    "the learning rate follows the schedule given as `learning_rate` (or `optimizer`) to "
+    "compile, which is re-evaluated every step: a callback (LearningRateScheduler, "
+    "ReduceLROnPlateau) or `model.learning_rate = ...` cannot change it. Compile with a "
+    "float learning rate to change it between epochs, or drop the callback and let the "
+    "schedule drive it"
+)
+
+
 def set_learning_rate(opt_state, value):
     """Returns `opt_state` with its injected learning rate replaced by `value`.
 
@@ -143,7 +132,9 @@ def set_learning_rate(opt_state, value):
 
     Raises:
         ValueError: when the optimizer state has no injected learning rate (the user
-            passed a plain optax transformation; wrap it with `optax.inject_hyperparams`).
+            passed a plain optax transformation; wrap it with `optax.inject_hyperparams`),
+            or when the learning rate is a schedule (the schedule would silently undo the
+            change at the next step).
 
     Example:
         >>> opt = make_optimizer("adam", 1e-3)
@@ -155,6 +146,8 @@ def set_learning_rate(opt_state, value):
 
     def replace(node):
         if not done[0] and _is_injected(node) and "learning_rate" in node.hyperparams:
+            if "learning_rate" in (getattr(node, "hyperparams_states", None) or {}):
+                raise ValueError(_SCHEDULED_LEARNING_RATE)
             old = node.hyperparams["learning_rate"]
             hyper = dict(node.hyperparams)
             # full_like keeps dtype, shape and weak type: the jit cache key is unchanged.
