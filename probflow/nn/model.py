@@ -33,13 +33,42 @@ def _as_tensor_list(tensors, argname):
 
 
 @contextlib.contextmanager
-def _predict_hooks(model, callbacks):
+def _hooks(model, callbacks, phase):
+    """Runs `phase` ("predict" / "test") begin and end hooks around a block; yields the
+    `CallbackList` (for the per-batch hooks), under `jax.disable_jit` when the model
+    was compiled with ``run_eagerly=True``."""
     from probflow.nn.callbacks.base import CallbackList
 
     cbs = CallbackList(callbacks, model=model)
-    cbs.on_predict_begin()
-    yield
-    cbs.on_predict_end()
+    with model.execution():
+        getattr(cbs, f"on_{phase}_begin")()
+        logs = {}
+        yield cbs, logs
+        getattr(cbs, f"on_{phase}_end")(logs or None)
+
+
+def _likelihood_head(spec):
+    from probflow.nn.likelihoods import get_likelihood
+
+    return get_likelihood(spec)
+
+
+def _loss_head(spec, from_logits):
+    """A head for a `loss=` entry: Keras loss names first, then probflow likelihoods."""
+    from probflow.nn.likelihoods import Likelihood, get_likelihood
+    from probflow.nn.losses import likelihood_for_loss
+
+    if isinstance(spec, Likelihood):
+        return spec
+    try:
+        return likelihood_for_loss(spec, from_logits=from_logits)
+    except ValueError as loss_error:
+        if isinstance(spec, str) and from_logits is None:
+            try:
+                return get_likelihood(spec)
+            except ValueError:
+                pass
+        raise loss_error from None
 
 
 @register_model_class
@@ -85,6 +114,8 @@ class Model:
         self._optimizer = None
         self._compile_args = {}
         self._kl_weight_init = 1.0
+        self._loss_weights = (1.0,)
+        self.run_eagerly = False
         #: Compiled programs of this model, keyed by their users (cleared by `compile`).
         self.program_cache = {}
         self._head_params = None
@@ -341,61 +372,112 @@ class Model:
 
     # -- compile ---------------------------------------------------------------------------
     def compile(self, optimizer="adam", loss=None, metrics=None, *, likelihood=None,
-                learning_rate=None, kl_weight=1.0):
+                learning_rate=None, kl_weight=1.0, loss_weights=None, from_logits=None,
+                run_eagerly=False, **optimizer_keywords):
         """Chooses the optimizer, the likelihood head(s) and the metrics (Keras's order).
 
         Args:
-            optimizer: ``"adam"`` (and other names), a learning rate, an optax schedule,
-                or an optax `GradientTransformation`.
-            loss: the likelihood, Keras-style: a likelihood name or object (as
-                `likelihood`); a list for several outputs.
-            metrics: names from `probflow.nn.metrics.get_metric` (``"accuracy"``,
-                ``"rmse"``, ``"nll"``, ``"brier"``, ``"ece"``, ``"coverage"``, ...).
-            likelihood: ``"normal"`` (the default), ``"studentt"``, ``"bernoulli"``,
-                ``"categorical"``, ``"poisson"``, a `probflow.nn.likelihoods.Likelihood`,
-                a callable ``fn(outputs) -> Distribution``; a list of these for several
-                outputs. Give `loss` or `likelihood`, not both.
+            optimizer: a name (``"adam"``, ``"sgd"``, ``"adamw"``, ``"lion"``, ... or a
+                Keras class spelling), a learning rate, an optax schedule, or an optax
+                `GradientTransformation`.
+            loss: Keras-style: a Keras loss name (``"sparse_categorical_crossentropy"``,
+                ``"categorical_crossentropy"``, ``"binary_crossentropy"``, ``"mse"``,
+                ``"mae"``, ``"poisson"``, ...; `probflow.nn.losses`), a probflow
+                likelihood name or object, or a function ``fn(y_true, y_pred)`` (a
+                Gibbs likelihood); a list (or a dict by output name) for several outputs.
+            metrics: metric names (``"accuracy"``, ``"rmse"``, ``"nll"``, ``"brier"``,
+                ``"ece"``, ``"coverage"``, ...), `Metric` objects or functions
+                ``fn(y_true, y_pred)``.
+            likelihood: probflow's spelling: ``"normal"`` (the default), ``"studentt"``,
+                ``"bernoulli"``, ``"categorical"``, ``"poisson"``, a
+                `probflow.nn.likelihoods.Likelihood`, a callable
+                ``fn(outputs) -> Distribution``; a list for several outputs. Give `loss`
+                or `likelihood`, not both.
             learning_rate: learning rate (float or schedule) of a named optimizer.
             kl_weight: initial KL weight beta of the VI loss (a KLAnnealing callback
                 changes ``model.kl_weight`` between epochs without recompiling).
+            loss_weights: one weight per output (a list, or a dict by output name)
+                multiplying that output's log-likelihood in the training objective.
+            from_logits: for Keras cross-entropy losses: whether the network outputs
+                logits (True) or probabilities (False, Keras's default).
+            run_eagerly: run fit / evaluate / predict without `jit` (op by op), so
+                ``print`` and breakpoints in a custom layer's `call` see values; same
+                results as compiled, to rounding, and much slower.
+            **optimizer_keywords: Keras optimizer keywords (``momentum``, ``nesterov``,
+                ``clipnorm``, ``clipvalue``, ``global_clipnorm``, ``weight_decay``,
+                ``beta_1``, ...; `probflow.nn.optimizers.get_optimizer`).
 
         Compiling again keeps every layer's weights (they belong to the layers) and
         starts a fresh optimizer state and fresh likelihood heads, as in Keras.
         """
-        from probflow.nn.likelihoods import get_likelihood
         from probflow.nn.metrics import get_metric
         from probflow.nn.training.state import make_optimizer
 
         if loss is not None and likelihood is not None:
             raise ValueError("compile: give `loss` or `likelihood`, not both; got "
                              f"loss={loss!r} and likelihood={likelihood!r}")
-        spec = likelihood if likelihood is not None else loss if loss is not None else "normal"
         n_out = len(self._outputs) if self._graph_ready else 1
-        specs = list(spec) if isinstance(spec, (list, tuple)) else [spec]
-        if len(specs) == 1 and n_out > 1:
-            specs = specs * n_out
-        if len(specs) != n_out:
-            raise ValueError(f"`likelihood` must give one likelihood per output ({n_out}); "
-                             f"got {len(specs)}")
-        # A fresh head per output: heads are configured from shapes at fit time.
-        heads = [get_likelihood(s) for s in specs]
+        if likelihood is not None or loss is None:
+            specs = self._per_output(likelihood if likelihood is not None else "normal",
+                                     "likelihood", n_out)
+            heads = [_likelihood_head(s) for s in specs]
+        else:
+            specs = self._per_output(loss, "loss", n_out)
+            heads = [_loss_head(s, from_logits) for s in specs]
         if len({id(h) for h in heads}) != len(heads):
             raise ValueError("`likelihood` objects must be distinct for different outputs")
+        weights = [1.0] * len(heads) if loss_weights is None else [
+            float(w) for w in self._per_output(loss_weights, "loss_weights", len(heads))]
+        if any(not w >= 0 for w in weights):
+            raise ValueError(f"`loss_weights` must be >= 0; got {loss_weights!r}")
         names = [get_metric(m) for m in (metrics or [])]
         if not any(m.name == "nll" for m in names):
             names = [get_metric("nll")] + names
-        self._optimizer = make_optimizer(optimizer, learning_rate)
+        self._optimizer = make_optimizer(optimizer, learning_rate, **optimizer_keywords)
+        self._check_output_activations(heads)
         # Kept as given so `save` can write them as data (names and numbers).
         self._compile_args = {"optimizer": optimizer, "learning_rate": learning_rate,
-                              "kl_weight": kl_weight}
+                              "kl_weight": kl_weight, "optimizer_keywords": optimizer_keywords,
+                              "loss_weights": weights}
         self._heads = heads
+        self._loss_weights = tuple(weights)
         self._metrics = tuple(names)
         self._kl_weight_init = float(kl_weight)
+        self.run_eagerly = bool(run_eagerly)
         self.program_cache = {}
         self.compiled = True
         self._head_params = None
         self._end_run()
         self._fitted_posterior = None
+
+    def _per_output(self, spec, argname, n_out):
+        """One entry per output from a single value, a list or a dict by output name."""
+        if isinstance(spec, dict):
+            names = self.output_keys()
+            unknown = sorted(set(spec) - set(names))
+            missing = [n for n in names if n not in spec]
+            if unknown or missing:
+                raise ValueError(f"`{argname}` keys must be the output names {names}; got "
+                                 f"{sorted(spec)}")
+            return [spec[n] for n in names]
+        items = list(spec) if isinstance(spec, (list, tuple)) else [spec]
+        if len(items) == 1 and n_out > 1:
+            items = items * n_out
+        if len(items) != n_out:
+            raise ValueError(f"`{argname}` must give one entry per output ({n_out}); "
+                             f"got {len(items)}")
+        return items
+
+    def output_keys(self) -> list:
+        """Names of the outputs: their layers' names (dict keys for `loss=` etc.)."""
+        return [t.node.layer.name if t.node is not None else t.name for t in self.outputs]
+
+    def _check_output_activations(self, heads):
+        from probflow.nn.losses import output_activation_check
+
+        for tensor, head in zip(self.outputs, heads):
+            if tensor.node is not None:
+                output_activation_check(tensor.node.layer, head)
 
     # -- compile settings, read-only -------------------------------------------------------
     @property
@@ -425,6 +507,11 @@ class Model:
     def initial_kl_weight(self) -> float:
         """The KL weight a new training run starts with."""
         return self._kl_weight_init
+
+    @property
+    def loss_weights(self) -> tuple:
+        """Per-output weights of the log-likelihood in the training objective."""
+        return self._loss_weights
 
     # -- training / inference (implemented in probflow.nn.training) ---------------------
     def fit(self, x, y, epochs=1, batch_size=32, validation_data=None, validation_split=0.0,
@@ -476,52 +563,66 @@ class Model:
                 f"{sorted(accepted) if accepted else 'no extra options'}")
         self._fitting = True
         try:
-            history, posterior = fitter.fit(
-                self, x, y, epochs=epochs, batch_size=batch_size,
-                validation_data=validation_data, validation_split=validation_split,
-                shuffle=shuffle, callbacks=callbacks, seed=seed, verbose=verbose,
-                initial_epoch=initial_epoch, validation_samples=validation_samples, **options)
+            with self.execution():
+                history, posterior = fitter.fit(
+                    self, x, y, epochs=epochs, batch_size=batch_size,
+                    validation_data=validation_data, validation_split=validation_split,
+                    shuffle=shuffle, callbacks=callbacks, seed=seed, verbose=verbose,
+                    initial_epoch=initial_epoch, validation_samples=validation_samples,
+                    **options)
         finally:
             self._fitting = False
         # The one place the fitted posterior is assigned after a fit.
         self.fitted_posterior = posterior
         return history
 
-    def evaluate(self, x, y, *, num_samples=10, batch_size=256, seed=0):
+    def execution(self):
+        """The context fit / evaluate / predict run in: `jax.disable_jit()` when compiled
+        with ``run_eagerly=True`` (op by op, values visible), else nothing."""
+        return jax.disable_jit() if self.run_eagerly else contextlib.nullcontext()
+
+    def evaluate(self, x, y, *, num_samples=10, batch_size=256, seed=0, callbacks=None):
         """Loss and metrics on `(x, y)` under the posterior predictive.
 
         ``loss`` is the per-example expected NLL plus KL / n_train (the training
         objective); ``nll`` and the other metrics use the predictive mixture of
-        `num_samples` posterior draws.
+        `num_samples` posterior draws. `callbacks` get `on_test_begin` / `_end` (the
+        result as logs) and, per batch, `on_test_batch_begin` / `_end`.
 
         Returns:
             dict name -> Python float.
         """
         from probflow.nn.training.predict import evaluate
 
-        return evaluate(self, x, y, num_samples=num_samples, batch_size=batch_size, seed=seed)
+        with _hooks(self, callbacks, "test") as (cbs, logs):
+            result = evaluate(self, x, y, num_samples=num_samples, batch_size=batch_size,
+                              seed=seed, hooks=cbs)
+            logs.update(result)
+        return result
 
     def predict(self, x, num_samples=100, seed=0, *, batch_size=256, callbacks=None):
         """Posterior predictive mean (class probabilities for categorical/bernoulli).
 
         Same seed (and batch size), same answer. Works through `x` in batches of
-        `batch_size` to bound memory. `callbacks` get `on_predict_begin` / `_end`.
+        `batch_size` to bound memory. `callbacks` get `on_predict_begin` / `_end` and,
+        per batch, `on_predict_batch_begin` / `_end`.
 
         Returns:
             array ``(n, ...)`` (a list for several outputs).
         """
         from probflow.nn.training.predict import predict
 
-        with _predict_hooks(self, callbacks):
-            return predict(self, x, num_samples=num_samples, seed=seed, batch_size=batch_size)
+        with _hooks(self, callbacks, "predict") as (cbs, _):
+            return predict(self, x, num_samples=num_samples, seed=seed, batch_size=batch_size,
+                           hooks=cbs)
 
     def predictive(self, x, num_samples=100, seed=0, *, batch_size=256, callbacks=None):
         """Draws from the posterior predictive: array ``(num_samples, n, ...)``."""
         from probflow.nn.training.predict import predictive
 
-        with _predict_hooks(self, callbacks):
+        with _hooks(self, callbacks, "predict") as (cbs, _):
             return predictive(self, x, num_samples=num_samples, seed=seed,
-                              batch_size=batch_size)
+                              batch_size=batch_size, hooks=cbs)
 
     def predict_interval(self, x, ci=0.95, num_samples=1000, seed=0, *, batch_size=256):
         """Central `ci` posterior predictive interval from `num_samples` draws.
@@ -531,8 +632,9 @@ class Model:
         """
         from probflow.nn.training.predict import predict_interval
 
-        return predict_interval(self, x, ci=ci, num_samples=num_samples, seed=seed,
-                                batch_size=batch_size)
+        with self.execution():
+            return predict_interval(self, x, ci=ci, num_samples=num_samples, seed=seed,
+                                    batch_size=batch_size)
 
     def posterior_samples(self, num_samples=100, seed=0):
         """Draws of every weight from the fitted posterior, whatever the method.
@@ -566,7 +668,8 @@ class Model:
         """
         from probflow.nn.training.posterior import to_arviz
 
-        return to_arviz(self, x, y, num_samples=num_samples, seed=seed)
+        with self.execution():
+            return to_arviz(self, x, y, num_samples=num_samples, seed=seed)
 
     def calibration(self, x, y, *, num_bins=10, num_samples=100, seed=0, batch_size=256):
         """Reliability table of the posterior predictive on `(x, y)`.

@@ -183,6 +183,12 @@ def compile_config(model) -> dict:
                                        or isinstance(learning_rate, numbers.Real)):
         opt = {"name": optimizer.lower(),
                "learning_rate": None if learning_rate is None else float(learning_rate)}
+        keywords = args.get("optimizer_keywords") or {}
+        if keywords:
+            if all(isinstance(v, (bool, int, float)) or v is None for v in keywords.values()):
+                opt["keywords"] = dict(keywords)
+            else:
+                opt = {"name": "custom"}
     else:
         opt = {"name": "custom"}
     metrics = []
@@ -192,11 +198,12 @@ def compile_config(model) -> dict:
         "optimizer": opt,
         "metrics": metrics,
         "kl_weight": float(args.get("kl_weight", 1.0)),
+        "loss_weights": [float(w) for w in model.loss_weights],
     }
 
 
 def optimizer_from_config(config):
-    """``(optimizer, learning_rate)`` for `compile`, or None for a custom optimizer."""
+    """``(optimizer, learning_rate, keywords)`` for `compile`, or None for a custom one."""
     _check(isinstance(config, dict), f"optimizer config must be an object; got {config!r:.100}")
     if config.get("name") == "custom":
         return None
@@ -204,7 +211,12 @@ def optimizer_from_config(config):
     _check(isinstance(name, str), f"optimizer name must be a str; got {name!r:.100}")
     _check(rate is None or isinstance(rate, numbers.Real) and not isinstance(rate, bool),
            f"learning_rate must be a number or null; got {rate!r:.100}")
-    return name, rate
+    keywords = config.get("keywords") or {}
+    _check(isinstance(keywords, dict) and all(
+        isinstance(k, str) and (isinstance(v, (bool, int, float)) or v is None)
+        for k, v in keywords.items()),
+        f"optimizer keywords must be an object of numbers; got {keywords!r:.100}")
+    return name, rate, keywords
 
 
 def heads_config(model) -> list:

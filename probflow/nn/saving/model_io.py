@@ -161,7 +161,7 @@ def _compile(model, config, *, optimizer, likelihood, metrics, path):
         raise ValueError(f"{path}: 'compile' must be an object")
     heads = _resolve_heads(config.get("likelihood"), likelihood, path)
     restore_optimizer = True
-    learning_rate = None
+    learning_rate, keywords = None, {}
     if optimizer is None:
         named = optimizer_from_config(spec.get("optimizer"))
         if named is None:
@@ -173,7 +173,7 @@ def _compile(model, config, *, optimizer, likelihood, metrics, path):
             )
             optimizer, restore_optimizer = "adam", False
         else:
-            optimizer, learning_rate = named
+            optimizer, learning_rate, keywords = named
     if metrics is None:
         names = spec.get("metrics") or []
         if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
@@ -186,8 +186,15 @@ def _compile(model, config, *, optimizer, likelihood, metrics, path):
     kl_weight = spec.get("kl_weight", 1.0)
     if not isinstance(kl_weight, (int, float)) or isinstance(kl_weight, bool):
         raise ValueError(f"{path}: kl_weight must be a number; got {kl_weight!r:.100}")
+    loss_weights = spec.get("loss_weights")
+    if loss_weights is not None and not (
+            isinstance(loss_weights, list) and len(loss_weights) == len(heads)
+            and all(isinstance(w, (int, float)) and not isinstance(w, bool)
+                    for w in loss_weights)):
+        raise ValueError(f"{path}: loss_weights must be a list of {len(heads)} numbers")
     model.compile(optimizer=optimizer, likelihood=heads, metrics=metrics,
-                  learning_rate=learning_rate, kl_weight=kl_weight)
+                  learning_rate=learning_rate, kl_weight=kl_weight, loss_weights=loss_weights,
+                  **keywords)
     return restore_optimizer
 
 

@@ -102,14 +102,14 @@ class _EnsemblePrograms(GradientPrograms):
                                    key=key, step=state.step + 1)
         return new_state, logs
 
-    def evaluate(self, state, xs, ys, key, *, num_samples, batch_size, num_train):
+    def evaluate(self, state, xs, ys, key, *, num_samples, batch_size, num_train, hooks=None):
         """Validation logs of the ensemble's predictive (``loss`` = mean member NLL)."""
         del num_samples, num_train
         draws = _draws(self.model, state)
         num_members = jax.tree_util.tree_leaves(state.params)[0].shape[0]
         return evaluate_arrays(self.model, xs, ys, num_samples=num_members,
                                batch_size=batch_size, seed=key, draws=draws,
-                               fixed=fixed_weights(self.model))
+                               fixed=fixed_weights(self.model), hooks=hooks)
 
 
 def _draws(model, state) -> WeightDraws:

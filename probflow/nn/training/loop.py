@@ -74,7 +74,8 @@ def run_epochs(model, programs, train, validation, *, epochs, batch_size, shuffl
         epoch = int(model.initial_epoch)
         while epoch < epochs and not model.stop_training:
             callbacks.on_epoch_begin(epoch)
-            if callbacks.has_batch_hooks:
+            # run_eagerly: the step-by-step path, so a custom layer sees each batch.
+            if callbacks.has_batch_hooks or model.run_eagerly:
                 epoch_logs = _batch_loop_epoch(model, programs, xs, ys, batch_size=batch_size,
                                                shuffle=shuffle, callbacks=callbacks)
             else:
@@ -87,6 +88,7 @@ def run_epochs(model, programs, train, validation, *, epochs, batch_size, shuffl
                     model.train_state, validation[0], validation[1],
                     jax.random.fold_in(val_key, epoch), num_samples=validation_samples,
                     batch_size=max(batch_size, 256), num_train=num_train,
+                    hooks=callbacks if callbacks.has_test_batch_hooks else None,
                 )
                 callbacks.on_test_end(dict(val_logs))
                 logs.update({f"val_{k}": v for k, v in val_logs.items()})

@@ -76,8 +76,9 @@ def objective_terms(objective, model, params, layer_state, xs, ys, mask, key, kl
         mean_weights=objective.mean_weights, frozen=frozen,
     )
     log_lik = 0.0
-    for head, head_params, out, y in zip(model.heads, params["likelihood"], outputs, ys):
-        log_lik = log_lik + head.log_likelihood(head_params, out, y)
+    for head, head_params, out, y, weight in zip(model.heads, params["likelihood"], outputs, ys,
+                                                 model.loss_weights):
+        log_lik = log_lik + weight * head.log_likelihood(head_params, out, y)
     count = jnp.maximum(jnp.sum(mask), 1.0)
     nll = -jnp.sum(mask * log_lik) / count
     reg = objective.regulariser(model, params["layers"], key_forward)

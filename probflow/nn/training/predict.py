@@ -135,7 +135,12 @@ def _chunk_eval(model, source, xs, ys, mask, key, num_samples, kind, mean_weight
             "stats": metric_stats(model, ys, preds, mask)}
 
 
-def _chunked(model, x, fn, *, num_samples, seed, batch_size, axis):
+def _call(hooks, hook, batch, logs=None):
+    if hooks is not None:
+        getattr(hooks, hook)(batch, logs)
+
+
+def _chunked(model, x, fn, *, num_samples, seed, batch_size, axis, hooks=None):
     """Runs `fn` on padded chunks of `x` and concatenates the per-output results."""
     _check_samples(num_samples)
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
@@ -150,26 +155,29 @@ def _chunked(model, x, fn, *, num_samples, seed, batch_size, axis):
         stop = min(start + size, n)
         pad = size - (stop - start)
         chunk = [np.pad(a[start:stop], [(0, pad)] + [(0, 0)] * (a.ndim - 1)) for a in xs]
+        _call(hooks, "on_predict_batch_begin", c, {"size": stop - start})
         out = fn(source, [jnp.asarray(a) for a in chunk], jax.random.fold_in(key, c),
                  num_samples=num_samples, kind=kind, mean_weights=_mean_weights(model))
         index = (slice(None),) * axis + (slice(0, stop - start),)
         pieces.append([np.asarray(o[index]) for o in out])
+        _call(hooks, "on_predict_batch_end", c, {"size": stop - start,
+                                                  "outputs": pieces[-1]})
     results = [np.concatenate([p[i] for p in pieces], axis=axis) for i in range(len(pieces[0]))]
     return results[0] if model.single_output else results
 
 
-def predict(model, x, *, num_samples=100, seed=0, batch_size=256):
+def predict(model, x, *, num_samples=100, seed=0, batch_size=256, hooks=None):
     """Posterior predictive mean; see `Model.predict`."""
     check_fitted(model, "predict")
     return _chunked(model, x, _programs(model)["point"], num_samples=num_samples, seed=seed,
-                    batch_size=batch_size, axis=0)
+                    batch_size=batch_size, axis=0, hooks=hooks)
 
 
-def predictive(model, x, *, num_samples=100, seed=0, batch_size=256):
+def predictive(model, x, *, num_samples=100, seed=0, batch_size=256, hooks=None):
     """Posterior predictive draws ``(num_samples, n, ...)``; see `Model.predictive`."""
     check_fitted(model, "predictive")
     return _chunked(model, x, _programs(model)["draws"], num_samples=num_samples, seed=seed,
-                    batch_size=batch_size, axis=1)
+                    batch_size=batch_size, axis=1, hooks=hooks)
 
 
 def predict_interval(model, x, *, ci=0.95, num_samples=1000, seed=0, batch_size=256):
@@ -188,7 +196,7 @@ def predict_interval(model, x, *, ci=0.95, num_samples=1000, seed=0, batch_size=
     return [p[0] for p in pairs], [p[1] for p in pairs]
 
 
-def evaluate(model, x, y, *, num_samples=10, batch_size=256, seed=0):
+def evaluate(model, x, y, *, num_samples=10, batch_size=256, seed=0, hooks=None):
     """Loss and metrics under the posterior predictive; see `Model.evaluate`."""
     posterior = check_fitted(model, "evaluate")
     _check_samples(num_samples)
@@ -197,13 +205,13 @@ def evaluate(model, x, y, *, num_samples=10, batch_size=256, seed=0):
         programs = programs_for(model, posterior.method)
         return programs.evaluate(_layer_state_view(model), xs, ys, as_key(seed),
                                  num_samples=num_samples, batch_size=batch_size,
-                                 num_train=posterior.num_train)
+                                 num_train=posterior.num_train, hooks=hooks)
     return evaluate_arrays(model, xs, ys, num_samples=num_samples, batch_size=batch_size,
-                           seed=seed)
+                           seed=seed, hooks=hooks)
 
 
 def evaluate_arrays(model, xs, ys, *, num_samples=10, batch_size=256, seed=0, draws=None,
-                    fixed=None):
+                    fixed=None, hooks=None):
     """`evaluate` on prepared arrays, integrating over the model's weight draws.
 
     ``loss`` is the per-example expected NLL (the mean over draws; sampling methods
@@ -213,6 +221,7 @@ def evaluate_arrays(model, xs, ys, *, num_samples=10, batch_size=256, seed=0, dr
         draws: a `fitted.WeightDraws` to use instead of the model's own (e.g. the
             current SG-MCMC position during training).
         fixed: with `draws`, the frozen layers' weights.
+        hooks: a `CallbackList` whose ``on_test_batch_*`` hooks run per batch.
 
     Returns:
         dict name -> Python float.
@@ -229,9 +238,11 @@ def evaluate_arrays(model, xs, ys, *, num_samples=10, batch_size=256, seed=0, dr
         xb = [jnp.asarray(np.pad(a[start:stop], pad + [(0, 0)] * (a.ndim - 1))) for a in xs]
         yb = [jnp.asarray(np.pad(a[start:stop], pad + [(0, 0)] * (a.ndim - 1))) for a in ys]
         mask = (jnp.arange(size) < stop - start).astype(jnp.result_type(float))
+        _call(hooks, "on_test_batch_begin", b, {"size": stop - start})
         out = program(source, xb, yb, mask, jax.random.fold_in(key, b),
                       num_samples=num_samples, kind=kind,
                       mean_weights=_mean_weights(model))
+        _call(hooks, "on_test_batch_end", b, {"size": stop - start})
         totals = out if totals is None else jax.tree_util.tree_map(jnp.add, totals, out)
     logs = {"loss": totals["nll_sum"] / jnp.maximum(totals["count"], 1.0)}
     logs.update(metric_results(model, totals["stats"]))

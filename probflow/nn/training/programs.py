@@ -253,7 +253,7 @@ class GradientPrograms:
     def summarize(self, batch_logs):
         return self._summarize(batch_logs)
 
-    def evaluate(self, state, xs, ys, key, *, num_samples, batch_size, num_train):
+    def evaluate(self, state, xs, ys, key, *, num_samples, batch_size, num_train, hooks=None):
         """Loss and metrics over host arrays, in padded batches of `batch_size`.
 
         Returns:
@@ -270,8 +270,12 @@ class GradientPrograms:
             yb = [jnp.pad(jnp.asarray(a[start:stop]), [(0, pad)] + [(0, 0)] * (a.ndim - 1))
                   for a in ys]
             mask = (jnp.arange(batch_size) < stop - start).astype(jnp.result_type(float))
+            if hooks is not None:
+                hooks.on_test_batch_begin(b, {"size": stop - start})
             out = self._eval(state.params, state.layer_state, xb, yb, mask,
                              jax.random.fold_in(key, b), num_samples=num_samples)
+            if hooks is not None:
+                hooks.on_test_batch_end(b, {"size": stop - start})
             totals = out if totals is None else jax.tree_util.tree_map(jnp.add, totals, out)
         # One KL draw for the whole data set (its own key, apart from the batches').
         reg = self._regulariser(state.params["layers"], jax.random.split(key)[1])

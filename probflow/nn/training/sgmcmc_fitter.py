@@ -200,7 +200,8 @@ class _SGMCMCPrograms(GradientPrograms):
         def logdensity(weights, unused_batch):
             del unused_batch
             pointwise = log_likelihood(model, weights, state.layer_state, xs, ys, fixed)
-            scaled = sum(jnp.sum(mask * ll) for ll in pointwise) * (num_train / count)
+            scaled = sum(w * jnp.sum(mask * ll) for w, ll in zip(model.loss_weights, pointwise)
+                         ) * (num_train / count)
             return log_prior(model, weights) + scaled
 
         def chain_step(chain, kernel_state):
@@ -248,7 +249,7 @@ class _SGMCMCPrograms(GradientPrograms):
                                    step=state.step + 1)
         return new_state, logs
 
-    def evaluate(self, state, xs, ys, key, *, num_samples, batch_size, num_train):
+    def evaluate(self, state, xs, ys, key, *, num_samples, batch_size, num_train, hooks=None):
         """Validation logs at the chains' current positions (one draw per chain)."""
         del num_samples, num_train
         num_chains = jax.tree_util.tree_leaves(state.params)[0].shape[0]
@@ -258,7 +259,7 @@ class _SGMCMCPrograms(GradientPrograms):
         return evaluate_arrays(self.model, xs, ys, num_samples=num_chains,
                                batch_size=batch_size, seed=key,
                                draws=WeightDraws(weights, layer_state),
-                               fixed=self.fixed_arguments())
+                               fixed=self.fixed_arguments(), hooks=hooks)
 
 
 def _kernel(method, friction, temperature, adapt_mass, num_adapt_steps):

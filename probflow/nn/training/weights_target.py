@@ -116,7 +116,8 @@ def _target_functions(model):
         def log_prob_fn(weights, data):
             pointwise = log_likelihood(model, weights, data["layer_state"], data["x"], data["y"],
                                        data["fixed"])
-            return log_prior(model, weights) + sum(jnp.sum(ll) for ll in pointwise)
+            return log_prior(model, weights) + sum(
+                w * jnp.sum(ll) for w, ll in zip(model.loss_weights, pointwise))
 
         def log_likelihood_fn(weights, data):
             pointwise = log_likelihood(model, weights, data["layer_state"], data["x"], data["y"],
