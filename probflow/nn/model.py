@@ -24,12 +24,22 @@ __all__ = ["Model"]
 
 
 def _as_tensor_list(tensors, argname):
+    """``(tensors, single, keys)``: a list of tensors from one tensor, a list or a dict
+    (`keys` are the dict's names, None otherwise)."""
     single = isinstance(tensors, SymbolicTensor)
-    items = [tensors] if single else list(tensors) if isinstance(tensors, (list, tuple)) else None
+    keys = None
+    if isinstance(tensors, dict):
+        keys = list(tensors)
+        if not all(isinstance(k, str) and k for k in keys):
+            raise TypeError(f"`{argname}` dict keys must be non-empty str; got {keys}")
+        items = list(tensors.values())
+    else:
+        items = [tensors] if single else list(tensors) if isinstance(tensors, (list, tuple)) \
+            else None
     if not items or not all(isinstance(t, SymbolicTensor) for t in items):
-        raise TypeError(f"`{argname}` must be a SymbolicTensor (from nn.Input or a layer call) "
-                        f"or a list of them; got {type(tensors).__name__}")
-    return items, single
+        raise TypeError(f"`{argname}` must be a SymbolicTensor (from nn.Input or a layer call), "
+                        f"a list or a dict of them; got {type(tensors).__name__}")
+    return items, single, keys
 
 
 @contextlib.contextmanager
@@ -45,6 +55,18 @@ def _hooks(model, callbacks, phase):
         logs = {}
         yield cbs, logs
         getattr(cbs, f"on_{phase}_end")(logs or None)
+
+
+def _with_nll(metrics):
+    """`metrics` with ``nll`` first and each name once."""
+    from probflow.nn.metrics import get_metric
+
+    out, seen = [], set()
+    for metric in [get_metric("nll")] + list(metrics):
+        if metric.name not in seen:
+            seen.add(metric.name)
+            out.append(metric)
+    return out
 
 
 def _likelihood_head(spec):
@@ -111,6 +133,7 @@ class Model:
         self.initial_epoch = 0
         self._heads = None
         self._metrics = ()
+        self._output_metrics = None
         self._optimizer = None
         self._compile_args = {}
         self._kl_weight_init = 1.0
@@ -130,8 +153,9 @@ class Model:
 
     # -- graph ---------------------------------------------------------------------------
     def _set_graph(self, inputs, outputs):
-        self._inputs, self._single_input = _as_tensor_list(inputs, "inputs")
-        self._outputs, self._single_output = _as_tensor_list(outputs, "outputs")
+        self._inputs, self._single_input, self._input_keys = _as_tensor_list(inputs, "inputs")
+        self._outputs, self._single_output, self._output_keys = _as_tensor_list(outputs,
+                                                                                "outputs")
         self._nodes = topological_nodes(self._inputs, self._outputs)
         layers, names = [], {}
         first_shape = {}
@@ -430,9 +454,17 @@ class Model:
             float(w) for w in self._per_output(loss_weights, "loss_weights", len(heads))]
         if any(not w >= 0 for w in weights):
             raise ValueError(f"`loss_weights` must be >= 0; got {loss_weights!r}")
-        names = [get_metric(m) for m in (metrics or [])]
-        if not any(m.name == "nll" for m in names):
-            names = [get_metric("nll")] + names
+        per_output = isinstance(metrics, dict) or (
+            isinstance(metrics, (list, tuple)) and len(heads) > 1 and len(metrics) == len(heads)
+            and all(isinstance(m, (list, tuple)) for m in metrics))
+        if per_output:
+            lists = self._per_output(metrics, "metrics", len(heads))
+            self._output_metrics = [_with_nll([get_metric(m) for m in (items or [])])
+                                    for items in lists]
+            names = _with_nll([m for items in self._output_metrics for m in items])
+        else:
+            self._output_metrics = None
+            names = _with_nll([get_metric(m) for m in (metrics or [])])
         self._optimizer = make_optimizer(optimizer, learning_rate, **optimizer_keywords)
         self._check_output_activations(heads)
         # Kept as given so `save` can write them as data (names and numbers).
@@ -469,8 +501,32 @@ class Model:
         return items
 
     def output_keys(self) -> list:
-        """Names of the outputs: their layers' names (dict keys for `loss=` etc.)."""
+        """Names of the outputs (the keys of dict arguments such as ``loss=``, ``y=``):
+        the model's dict keys when it was built with a dict, else the layers' names."""
+        if getattr(self, "_output_keys", None) is not None:
+            return list(self._output_keys)
         return [t.node.layer.name if t.node is not None else t.name for t in self.outputs]
+
+    def input_keys(self) -> list:
+        """Names of the inputs (keys of a dict ``x``): the dict keys the model was built
+        with, else the `Input` names."""
+        if getattr(self, "_input_keys", None) is not None:
+            return list(self._input_keys)
+        return [t.name for t in self.inputs]
+
+    @property
+    def dict_outputs(self) -> bool:
+        """Whether the model was built with a dict of outputs (predict returns a dict)."""
+        return getattr(self, "_output_keys", None) is not None
+
+    @property
+    def dict_inputs(self) -> bool:
+        """Whether the model was built with a dict of inputs."""
+        return getattr(self, "_input_keys", None) is not None
+
+    def metrics_for_output(self, index) -> tuple:
+        """The metrics computed on output `index` (``nll`` first)."""
+        return self._output_metrics[index] if self._output_metrics else self._metrics
 
     def _check_output_activations(self, heads):
         from probflow.nn.losses import output_activation_check

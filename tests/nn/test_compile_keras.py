@@ -155,3 +155,29 @@ def test_keras_style_layer_saves_and_loads_with_register_layer(tmp_path):
     np.testing.assert_array_equal(loaded.predict(X[:4], num_samples=1),
                                   model.predict(X[:4], num_samples=1))
     assert jnp.all(loaded.layers[1].params["b"] == model.layers[1].params["b"])
+
+
+def test_dict_inputs_outputs_per_output_losses_and_metrics(tmp_path):
+    a, b = nn.Input((3,), name="a"), nn.Input((2,), name="b")
+    merged = nn.layers.Concatenate()([nn.Dense(4, activation="tanh")(a), b])
+    outputs = {"value": nn.Dense(1)(merged), "label": nn.Dense(3)(merged)}
+    model = nn.Model({"features": a, "extra": b}, outputs)
+    model.compile("adam", loss={"value": "mse", "label": "categorical"},
+                  metrics={"value": ["rmse"], "label": ["accuracy"]},
+                  loss_weights={"value": 1.0, "label": 0.5})
+    x = {"extra": X[:, :2], "features": X}
+    y = {"label": LABELS, "value": Y}
+    history = model.fit(x, y, epochs=2, verbose=0, method="map")
+    assert {"rmse_0", "accuracy_1"} <= set(history.history)
+    assert "accuracy_0" not in history.history and "rmse_1" not in history.history
+    predictions = model.predict(x, num_samples=1)
+    assert set(predictions) == {"value", "label"} and predictions["label"].shape == (40, 3)
+    with pytest.raises(ValueError, match="dict keys"):
+        model.predict({"features": X}, num_samples=1)
+    path = tmp_path / "m.probflow"
+    model.save(path)
+    loaded = nn.load_model(path)
+    again = loaded.predict(x, num_samples=1)
+    for key in predictions:
+        np.testing.assert_array_equal(again[key], predictions[key])
+    assert loaded.evaluate(x, y) == model.evaluate(x, y)

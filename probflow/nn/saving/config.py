@@ -102,6 +102,8 @@ def model_config(model) -> dict:
         "outputs": [refs[id(t)] for t in model.outputs],
         "single_input": model.single_input,
         "single_output": model.single_output,
+        "input_keys": model.input_keys() if model.dict_inputs else None,
+        "output_keys": model.output_keys() if model.dict_outputs else None,
     }
 
 
@@ -144,8 +146,20 @@ def _functional_from_config(config):
     _check(not single_in or len(inputs) == 1, "single_input with several inputs")
     _check(not single_out or len(outputs) == 1, "single_output with several outputs")
     model_class = get_model_class("Model")
-    return model_class(inputs[0] if single_in else inputs,
-                       outputs[0] if single_out else outputs, name=config.get("name"))
+    graph_inputs = inputs[0] if single_in else inputs
+    graph_outputs = outputs[0] if single_out else outputs
+    for argument, tensors in (("input_keys", inputs), ("output_keys", outputs)):
+        keys = config.get(argument)
+        if keys is None:
+            continue
+        _check(isinstance(keys, list) and len(keys) == len(tensors) and all(
+            isinstance(k, str) and k for k in keys) and len(set(keys)) == len(keys),
+            f"{argument} must be {len(tensors)} distinct names; got {keys!r:.100}")
+        if argument == "input_keys":
+            graph_inputs = dict(zip(keys, tensors))
+        else:
+            graph_outputs = dict(zip(keys, tensors))
+    return model_class(graph_inputs, graph_outputs, name=config.get("name"))
 
 
 def model_from_config(config: dict):
@@ -191,12 +205,15 @@ def compile_config(model) -> dict:
                 opt = {"name": "custom"}
     else:
         opt = {"name": "custom"}
-    metrics = []
-    for metric in model.compiled_metrics:
-        metrics.append(metric.name)
+    metrics = [metric.name for metric in model.compiled_metrics]
+    per_output = None
+    if model.compiled and model.heads and len(model.heads) > 1:
+        per_output = [[m.name for m in model.metrics_for_output(i)]
+                      for i in range(len(model.heads))]
     return {
         "optimizer": opt,
         "metrics": metrics,
+        "output_metrics": per_output,
         "kl_weight": float(args.get("kl_weight", 1.0)),
         "loss_weights": [float(w) for w in model.loss_weights],
     }

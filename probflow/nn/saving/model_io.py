@@ -178,8 +178,13 @@ def _compile(model, config, *, optimizer, likelihood, metrics, path):
         names = spec.get("metrics") or []
         if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
             raise ValueError(f"{path}: 'metrics' must be a list of names")
+        per_output = spec.get("output_metrics")
         try:
             metrics = [get_metric(n) for n in names]
+            if isinstance(per_output, list) and len(per_output) == len(heads) and all(
+                    isinstance(items, list) and all(isinstance(n, str) for n in items)
+                    for items in per_output):
+                metrics = [[get_metric(n) for n in items] for items in per_output]
         except ValueError:
             raise ValueError(f"{path}: the model uses custom metrics {names}; pass them again: "
                              "load_model(path, metrics=...)") from None

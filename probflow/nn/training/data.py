@@ -18,8 +18,27 @@ def _float(array):
     return array if np.issubdtype(array.dtype, np.floating) else array.astype(np.float32)
 
 
+def by_keys(data, keys, argname):
+    """A dict of arrays in the order of `keys` (a model's input / output names);
+    anything else unchanged.
+
+    Example:
+        >>> by_keys({"b": 2, "a": 1}, ["a", "b"], "x")
+        [1, 2]
+    """
+    if not isinstance(data, dict):
+        return data
+    unknown, missing = sorted(set(data) - set(keys)), [k for k in keys if k not in data]
+    if unknown or missing:
+        raise ValueError(f"`{argname}` dict keys must be the model's names {keys}; got "
+                         f"{sorted(data)}")
+    return [data[k] for k in keys]
+
+
 def prepare_inputs(model, x, argname="x"):
     """Validates inputs against the model: returns a list of float numpy arrays."""
+    if model.graph_ready:
+        x = by_keys(x, model.input_keys(), argname)
     n_inputs = len(model.inputs) if model.graph_ready else 1
     xs = as_array_list(x, n_inputs, argname)
     model.ensure_graph([a.shape[1:] for a in xs])
@@ -48,7 +67,7 @@ def prepare_xy(model, x, y, *, xname="x", yname="y"):
         raise ValueError("the model must be compiled before fitting: call "
                          "model.compile(optimizer=..., likelihood=...)")
     xs = prepare_inputs(model, x, xname)
-    ys = as_array_list(y, len(model.outputs), yname)
+    ys = as_array_list(by_keys(y, model.output_keys(), yname), len(model.outputs), yname)
     n = xs[0].shape[0]
     for array in ys:
         if array.shape[0] != n:

@@ -133,8 +133,8 @@ def metric_stats(model, ys, preds, mask) -> dict:
     """Sums of every compiled metric over the (masked) batch, keyed by log name."""
     stats = {}
     suffixes = [""] if len(preds) == 1 else [f"_{i}" for i in range(len(preds))]
-    for y, pred, suffix in zip(ys, preds, suffixes):
-        for metric in model.compiled_metrics:
+    for i, (y, pred, suffix) in enumerate(zip(ys, preds, suffixes)):
+        for metric in model.metrics_for_output(i):
             stats[metric.name + suffix] = metric.stats(y, pred, mask)
     return stats
 

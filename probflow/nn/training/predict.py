@@ -163,7 +163,16 @@ def _chunked(model, x, fn, *, num_samples, seed, batch_size, axis, hooks=None):
         _call(hooks, "on_predict_batch_end", c, {"size": stop - start,
                                                   "outputs": pieces[-1]})
     results = [np.concatenate([p[i] for p in pieces], axis=axis) for i in range(len(pieces[0]))]
-    return results[0] if model.single_output else results
+    return _as_outputs(model, results)
+
+
+def _as_outputs(model, results):
+    """One array, a list, or a dict by output name: as the model's outputs were given."""
+    if model.single_output:
+        return results[0]
+    if model.dict_outputs:
+        return dict(zip(model.output_keys(), results))
+    return results
 
 
 def predict(model, x, *, num_samples=100, seed=0, batch_size=256, hooks=None):
@@ -192,8 +201,10 @@ def predict_interval(model, x, *, ci=0.95, num_samples=1000, seed=0, batch_size=
 
     if model.single_output:
         return bounds(draws)
-    pairs = [bounds(d) for d in draws]
-    return [p[0] for p in pairs], [p[1] for p in pairs]
+    items = list(draws.values()) if model.dict_outputs else draws
+    pairs = [bounds(d) for d in items]
+    return (_as_outputs(model, [p[0] for p in pairs]),
+            _as_outputs(model, [p[1] for p in pairs]))
 
 
 def evaluate(model, x, y, *, num_samples=10, batch_size=256, seed=0, hooks=None):
