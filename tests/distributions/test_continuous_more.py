@@ -1,6 +1,7 @@
 """The further continuous families (issue 19): accuracy, validation, shapes, supports, gradients."""
 
 import math
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -12,6 +13,7 @@ from probflow import bijectors as bij
 from probflow import distributions as dist
 from probflow.distributions import constraints
 from tests.distributions import _scipy_cases, _scipy_cases_more
+from tests.distributions.test_continuous import FAMILIES as EXISTING
 
 # Moderate parameters (batch of 3) and a value inside each support, per family.
 EXAMPLES = {
@@ -261,3 +263,10 @@ def test_undefined_moments_are_infinite():
     assert np.isinf(dist.HalfStudentT(0.9).mean())
     np.testing.assert_array_equal(dist.Frechet(jnp.array([0.5, 1.5])).variance(), [np.inf, np.inf])
     assert np.isinf(dist.LogLogistic(0.0, 1.5).mean()) and np.isinf(dist.Levy(0.0, 1.0).variance())
+
+
+def test_docs_table_lists_every_continuous_family():
+    page = (Path(__file__).resolve().parents[2] / "docs" / "api" / "distribution_families.md").read_text()
+    section = page.split("## Continuous univariate")[1].split("\n## ")[0]
+    listed = {line.split("|")[1].strip() for line in section.splitlines() if line.startswith("| ")} - {"family"}
+    assert listed == set(FAMILIES) | set(EXISTING)
