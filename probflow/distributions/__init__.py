@@ -37,6 +37,7 @@ from probflow.distributions.beta_proportion import BetaProportion
 from probflow.distributions.chi import Chi
 from probflow.distributions.exponentially_modified_gaussian import ExponentiallyModifiedGaussian
 from probflow.distributions.frechet import Frechet
+from probflow.distributions.generalized_extreme_value import GeneralizedExtremeValue
 from probflow.distributions.generalized_normal import GeneralizedNormal
 from probflow.distributions.gompertz import Gompertz
 from probflow.distributions.half_student_t import HalfStudentT

@@ -30,6 +30,12 @@ CASES = {
     "AsymmetricLaplace": (dist.AsymmetricLaplace(1.0, 2.0, 0.5), st.laplace_asymmetric(0.5, 1.0, 2.0).cdf, True),
     "Gompertz": (dist.Gompertz(0.5, 2.0), st.gompertz(0.5, scale=0.5).cdf, True),
     "Frechet": (dist.Frechet(5.0, 1.0, 2.0), st.invweibull(5.0, 1.0, 2.0).cdf, True),
+    "GeneralizedExtremeValue": (
+        dist.GeneralizedExtremeValue(1.0, 2.0, 0.2), st.genextreme(-0.2, 1.0, 2.0).cdf, True
+    ),
+    "GeneralizedExtremeValueBounded": (
+        dist.GeneralizedExtremeValue(1.0, 2.0, -0.4), st.genextreme(0.4, 1.0, 2.0).cdf, True
+    ),
     "Rice": (dist.Rice(2.0, 1.0), st.rice(2.0).cdf, True),
     "Chi": (dist.Chi(3.0), st.chi(3.0).cdf, True),
     "ChiSmall": (dist.Chi(0.3), st.chi(0.3).cdf, True),
