@@ -5,6 +5,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 from probflow.distributions import constraints
+from probflow.distributions._inverse_cdf import bisection_icdf
 from probflow.distributions._util import promote_params, validate_param
 from probflow.distributions.beta import Beta
 from probflow.distributions.distribution import Distribution
@@ -68,6 +69,10 @@ class BetaProportion(Distribution):
 
     def log_survival_function(self, value):
         return self._beta().log_survival_function(value)
+
+    def icdf(self, p):
+        # No closed form: bisection, with the implicit gradient (see _inverse_cdf.py).
+        return bisection_icdf(self, p, "unit")
 
     def mean(self):
         return jnp.broadcast_to(self.proportion, self.batch_shape)

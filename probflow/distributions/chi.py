@@ -9,6 +9,7 @@ import jax.numpy as jnp
 from jax.scipy.special import digamma, gammainc, gammaincc, gammaln, xlogy
 
 from probflow.distributions import constraints
+from probflow.distributions._inverse_cdf import bisection_icdf
 from probflow.distributions._util import promote_params
 from probflow.distributions.beta import log_beta
 from probflow.distributions.distribution import Distribution
@@ -57,6 +58,10 @@ class Chi(Distribution):
 
     def log_survival_function(self, value):
         return jnp.log(self.survival_function(value))
+
+    def icdf(self, p):
+        # No closed form: bisection, with the implicit gradient (see _inverse_cdf.py).
+        return bisection_icdf(self, p, "positive")
 
     def mean(self):
         # sqrt(2) Gamma((df + 1) / 2) / Gamma(df / 2) = sqrt(2 pi) / B(df / 2, 1 / 2),

@@ -7,6 +7,7 @@ import jax.numpy as jnp
 from jax.scipy.special import log_ndtr, ndtr
 
 from probflow.distributions import constraints
+from probflow.distributions._inverse_cdf import bisection_icdf
 from probflow.distributions._util import promote_params
 from probflow.distributions.distribution import Distribution
 
@@ -70,6 +71,10 @@ class ExponentiallyModifiedGaussian(Distribution):
     def log_survival_function(self, value):
         z, log_tilt = self._log_tilt(value)
         return jnp.logaddexp(log_ndtr(-z), log_tilt)
+
+    def icdf(self, p):
+        # No closed form: bisection, with the implicit gradient (see _inverse_cdf.py).
+        return bisection_icdf(self, p, "real")
 
     def mean(self):
         return jnp.broadcast_to(self.loc + 1.0 / self.rate, self.batch_shape)

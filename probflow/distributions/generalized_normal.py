@@ -6,15 +6,18 @@ import math
 
 import jax
 import jax.numpy as jnp
-from jax.scipy.special import gammainc, gammaincc, gammaln
+from jax.scipy.special import gammaincc, gammaln
 
 from probflow.distributions import constraints
+from probflow.distributions._inverse_cdf import bisection_icdf
 from probflow.distributions._util import promote_params
 from probflow.distributions.distribution import Distribution
 
 __all__ = ["GeneralizedNormal"]
 
 _LOG2 = math.log(2.0)
+# Terms of the series of the lower incomplete gamma function for t <= 1 (1/20! < 1e-18).
+_SERIES_TERMS = 20
 
 
 class GeneralizedNormal(Distribution):
@@ -60,24 +63,51 @@ class GeneralizedNormal(Distribution):
         z = jnp.abs(value - self.loc) / self.scale
         return jnp.log(self.power / (2.0 * self.scale)) - gammaln(1.0 / self.power) - z**self.power
 
-    def _tail(self, value):
-        # P(|X - loc| > |value - loc|) = Q(1 / power, |z|^power).
-        z = jnp.abs(value - self.loc) / self.scale
-        return gammaincc(1.0 / self.power, z**self.power), gammainc(1.0 / self.power, z**self.power)
+    def _standardised(self, value):
+        # (z, inner, t = |z|^power, masks): `inner` marks |z| <= 1, where the series below
+        # is used; each branch sees only safe arguments so no 0 * inf reaches a gradient.
+        z = (value - self.loc) / self.scale
+        inner = jnp.abs(z) <= 1.0
+        outer_t = jnp.where(inner, 2.0, jnp.abs(z)) ** self.power
+        safe_abs = jnp.where(inner & (z != 0), jnp.abs(z), 1.0)
+        inner_t = jnp.where(inner & (z != 0), safe_abs**self.power, 0.0)
+        return z, inner, inner_t, outer_t
+
+    def _signed_half_mass(self, z, t):
+        """``sign(z) P(1/power, |z|^power) / 2`` for ``|z| <= 1``, smooth through z = 0.
+
+        P(a, t) = t^a e^(-t) sum_n t^n / Gamma(a + n + 1) and t^a = |z|; with t <= 1 the
+        sum's terms fall faster than 1/n!.
+        """
+        a = 1.0 / self.power
+        term = jnp.exp(-gammaln(a + 1.0))
+        total = term
+        for n in range(1, _SERIES_TERMS):
+            term = term * t / (a + n)
+            total = total + term
+        return 0.5 * z * jnp.exp(-t) * total
 
     def cdf(self, value):
-        tail, body = self._tail(value)
-        return jnp.where(value < self.loc, 0.5 * tail, 0.5 + 0.5 * body)
+        z, inner, inner_t, outer_t = self._standardised(value)
+        tail = 0.5 * gammaincc(1.0 / self.power, outer_t)
+        centre = 0.5 + self._signed_half_mass(jnp.where(inner, z, 0.0), inner_t)
+        return jnp.where(inner, centre, jnp.where(z < 0, tail, 1.0 - tail))
 
     def survival_function(self, value):
-        tail, body = self._tail(value)
-        return jnp.where(value > self.loc, 0.5 * tail, 0.5 + 0.5 * body)
+        z, inner, inner_t, outer_t = self._standardised(value)
+        tail = 0.5 * gammaincc(1.0 / self.power, outer_t)
+        centre = 0.5 - self._signed_half_mass(jnp.where(inner, z, 0.0), inner_t)
+        return jnp.where(inner, centre, jnp.where(z > 0, tail, 1.0 - tail))
 
     def log_cdf(self, value):
         return jnp.log(self.cdf(value))
 
     def log_survival_function(self, value):
         return jnp.log(self.survival_function(value))
+
+    def icdf(self, p):
+        # No closed form: bisection, with the implicit gradient (see _inverse_cdf.py).
+        return bisection_icdf(self, p, "real")
 
     def mean(self):
         return jnp.broadcast_to(self.loc, self.batch_shape)

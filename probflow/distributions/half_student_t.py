@@ -8,6 +8,7 @@ import jax.numpy as jnp
 from jax.scipy.special import betainc
 
 from probflow.distributions import constraints
+from probflow.distributions._inverse_cdf import bisection_icdf
 from probflow.distributions._util import promote_params
 from probflow.distributions.beta import log_beta
 from probflow.distributions.distribution import Distribution
@@ -68,6 +69,10 @@ class HalfStudentT(Distribution):
 
     def log_survival_function(self, value):
         return jnp.log(self.survival_function(value))
+
+    def icdf(self, p):
+        # No closed form: bisection, with the implicit gradient (see _inverse_cdf.py).
+        return bisection_icdf(self, p, "positive")
 
     def mean(self):
         # E|T| = 2 sqrt(df) / ((df - 1) B(df / 2, 1 / 2)) for df > 1.

@@ -10,6 +10,7 @@ from jax import lax
 from jax.scipy.special import log_ndtr, ndtr
 
 from probflow.distributions import constraints
+from probflow.distributions._inverse_cdf import bisection_icdf
 from probflow.distributions._util import promote_params
 from probflow.distributions.distribution import Distribution
 from probflow.distributions.kl import register_kl
@@ -82,6 +83,10 @@ class InverseGaussian(Distribution):
     def survival_function(self, value):
         a, reflected = self._terms(value)
         return jnp.where(value > 0, ndtr(-a) - reflected, 1.0)
+
+    def icdf(self, p):
+        # No closed form: bisection, with the implicit gradient (see _inverse_cdf.py).
+        return bisection_icdf(self, p, "positive")
 
     def mean(self):
         return jnp.broadcast_to(self.loc, self.batch_shape)

@@ -9,6 +9,7 @@ import jax.numpy as jnp
 from jax.scipy.special import log_ndtr, ndtr, owens_t
 
 from probflow.distributions import constraints
+from probflow.distributions._inverse_cdf import bisection_icdf
 from probflow.distributions._util import promote_params
 from probflow.distributions.distribution import Distribution
 
@@ -77,6 +78,10 @@ class SkewNormal(Distribution):
 
     def log_survival_function(self, value):
         return jnp.log(self.survival_function(value))
+
+    def icdf(self, p):
+        # No closed form: bisection, with the implicit gradient (see _inverse_cdf.py).
+        return bisection_icdf(self, p, "real")
 
     def mean(self):
         mean = self.loc + self.scale * self._delta() * math.sqrt(2.0 / math.pi)
