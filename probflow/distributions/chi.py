@@ -13,6 +13,8 @@ from probflow.distributions._inverse_cdf import bisection_icdf
 from probflow.distributions._util import promote_params
 from probflow.distributions.beta import log_beta
 from probflow.distributions.distribution import Distribution
+from probflow.distributions.gamma import Chi2
+from probflow.distributions.kl import kl_divergence, register_kl
 
 __all__ = ["Chi"]
 
@@ -77,3 +79,10 @@ class Chi(Distribution):
     def entropy(self):
         half_df = 0.5 * self.df
         return gammaln(half_df) + 0.5 * (self.df - _LOG2 - (self.df - 1.0) * digamma(half_df))
+
+
+@register_kl(Chi, Chi)
+def _kl_chi_chi(p, q):
+    # KL is invariant under the common bijection x -> x^2, which maps Chi(df) onto
+    # Chi2(df) = Gamma(df / 2, 1 / 2).
+    return kl_divergence(Chi2(p.df), Chi2(q.df))

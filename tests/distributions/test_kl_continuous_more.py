@@ -15,6 +15,7 @@ PAIRS = {
         dist.InverseGaussian([1.0, 0.5, 3.0], [2.0, 0.3, 10.0]),
         dist.InverseGaussian([1.5, 0.5, 2.0], [1.0, 1.0, 12.0]),
     ),
+    "Chi": (dist.Chi([1.0, 3.0, 0.5]), dist.Chi([2.0, 2.5, 4.0])),
     "BetaProportion": (
         dist.BetaProportion([0.3, 0.5, 0.9], [5.0, 2.0, 30.0]),
         dist.BetaProportion([0.4, 0.2, 0.8], [3.0, 2.0, 10.0]),
@@ -40,7 +41,7 @@ def test_kl_matches_monte_carlo(name):
     np.testing.assert_array_less(np.abs(kl - estimate), tolerance)
 
 
-@pytest.mark.parametrize("name", ["InverseGaussian", "BetaProportion"])
+@pytest.mark.parametrize("name", ["InverseGaussian", "BetaProportion", "Chi"])
 def test_kl_of_a_distribution_with_itself_is_zero(name):
     p, _ = PAIRS[name]
     np.testing.assert_allclose(dist.kl_divergence(p, p), 0.0, atol=1e-5)
