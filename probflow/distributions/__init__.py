@@ -31,6 +31,27 @@ from probflow.distributions.uniform import Uniform
 from probflow.distributions.von_mises import VonMises
 from probflow.distributions.weibull import Weibull
 
+# -- more continuous families ------------------------------------------------------------
+from probflow.distributions.asymmetric_laplace import AsymmetricLaplace
+from probflow.distributions.beta_proportion import BetaProportion
+from probflow.distributions.chi import Chi
+from probflow.distributions.exponentially_modified_gaussian import ExponentiallyModifiedGaussian
+from probflow.distributions.frechet import Frechet
+from probflow.distributions.generalized_extreme_value import GeneralizedExtremeValue
+from probflow.distributions.generalized_normal import GeneralizedNormal
+from probflow.distributions.gompertz import Gompertz
+from probflow.distributions.half_student_t import HalfStudentT
+from probflow.distributions.inverse_gaussian import InverseGaussian
+from probflow.distributions.kumaraswamy import Kumaraswamy
+from probflow.distributions.levy import Levy
+from probflow.distributions.log_logistic import LogLogistic
+from probflow.distributions.logit_normal import LogitNormal
+from probflow.distributions.moyal import Moyal
+from probflow.distributions.rice import Rice
+from probflow.distributions.sinh_arcsinh import SinhArcsinh
+from probflow.distributions.skew_normal import SkewNormal
+from probflow.distributions.triangular import Triangular
+
 # -- discrete and multivariate families ------------------------------------------------
 from probflow.distributions.bernoulli import Bernoulli
 from probflow.distributions.binomial import Binomial
