@@ -54,4 +54,19 @@ from probflow.distributions.joint import JointDistributionNamed
 from probflow.distributions.mixture import Mixture, MixtureSameFamily
 from probflow.distributions.transformed import TransformedDistribution
 
+# -- more discrete and structured families ---------------------------------------------
+from probflow.distributions.beta_binomial import BetaBinomial
+from probflow.distributions.dirichlet_multinomial import DirichletMultinomial
+from probflow.distributions.discrete_uniform import DiscreteUniform
+from probflow.distributions.gamma_poisson import GammaPoisson, NegativeBinomial2
+from probflow.distributions.hurdle import HurdleDistribution, HurdleNegativeBinomial2, HurdlePoisson
+from probflow.distributions.ordered import OrderedLogistic, OrderedProbit
+from probflow.distributions.skellam import Skellam
+from probflow.distributions.zero_inflated import (
+    ZeroInflatedDistribution,
+    ZeroInflatedNegativeBinomial2,
+    ZeroInflatedPoisson,
+)
+from probflow.distributions.zipf import Zipf
+
 __all__ = [name for name in dir() if not name.startswith("_")]
