@@ -68,5 +68,16 @@ from probflow.distributions.zero_inflated import (
     ZeroInflatedPoisson,
 )
 from probflow.distributions.zipf import Zipf
+from probflow.distributions.ar1 import AR1
+from probflow.distributions.car import CAR
+from probflow.distributions.censored import Censored
+from probflow.distributions.copula import NormalToMarginals, gaussian_copula
+from probflow.distributions.gaussian_random_walk import GaussianRandomWalk
+from probflow.distributions.inverse_wishart import InverseWishart
+from probflow.distributions.lkj import LKJ
+from probflow.distributions.matrix_normal import MatrixNormal
+from probflow.distributions.multivariate_student_t import MultivariateStudentT
+from probflow.distributions.truncated import Truncated
+from probflow.distributions.zero_sum_normal import ZeroSumNormal
 
 __all__ = [name for name in dir() if not name.startswith("_")]

@@ -14,18 +14,20 @@ import mpmath
 import numpy as np
 import pytest
 import scipy.stats as st
-from scipy.special import expit, log_ndtr
+from scipy.special import expit
 
 from probflow import distributions as dist
+from tests.distributions._family_checks import (
+    ALPHA,
+    assert_close,
+    check_gradients,
+    check_raises,
+    check_shapes,
+    z_threshold,
+)
 
-ALPHA = 1e-3
 NUM_DRAWS = 20000
-RTOL = 1e-9
 
-
-def z_threshold(num_checks):
-    """Phi^-1(1 - ALPHA / (2 m)): the two-sided z bound for m checks at level ALPHA."""
-    return st.norm.isf(ALPHA / (2 * num_checks))
 
 
 @partial(jax.jit, static_argnames="methods")
@@ -39,9 +41,6 @@ def evaluate(d, values, methods):
 def draw(d, key, num):
     return d.sample(key, (num,))
 
-
-def assert_close(got, want, rtol=RTOL, atol=0.0):
-    np.testing.assert_allclose(np.asarray(got, np.float64), want, rtol=rtol, atol=atol)
 
 
 # -- against scipy ------------------------------------------------------------------------
@@ -266,7 +265,6 @@ def test_ordered_logistic_and_probit_vs_definition(x64):
     p, q = dist.OrderedLogistic(0.3, cut), dist.OrderedLogistic(-0.5, cut)
     pp, qq = np.asarray(p.probs_parameter()), np.asarray(q.probs_parameter())
     assert_close(dist.kl_divergence(p, q), np.sum(pp * np.log(pp / qq)))
-    assert log_ndtr(0.0) < 0  # scipy's log_ndtr is the reference helper above
 
 
 # -- sampling: chi-square goodness of fit and moment z-tests -------------------------------
@@ -363,24 +361,7 @@ GRAD_CASES = {
 @pytest.mark.parametrize("name", sorted(GRAD_CASES))
 def test_log_prob_gradients_vs_finite_differences(name, x64):
     make, params, value = GRAD_CASES[name]
-    params = [jnp.float64(p) for p in params]
-
-    def f(*ps):
-        return make(*ps).log_prob(value)
-
-    grads = jax.jit(jax.grad(f, argnums=tuple(range(len(params)))))(*params)
-    h = 1e-6
-    for i, g in enumerate(grads):
-        up = [p + h * (j == i) for j, p in enumerate(params)]
-        down = [p - h * (j == i) for j, p in enumerate(params)]
-        if name == "zip_zero_gate0" and i == 0:
-            down = params  # one-sided at the boundary gate = 0
-            fd = (f(*up) - f(*down)) / h
-            assert_close(g, float(fd), rtol=1e-5)
-            continue
-        fd = (f(*up) - f(*down)) / (2 * h)
-        assert np.isfinite(float(g)), (name, i)
-        assert_close(g, float(fd), rtol=1e-6, atol=1e-9)
+    check_gradients(make, params, value, one_sided=(0,) if name == "zip_zero_gate0" else ())
 
 
 # -- shapes and validation -------------------------------------------------------------
@@ -403,15 +384,8 @@ SHAPE_CASES = {
 @pytest.mark.parametrize("name", sorted(SHAPE_CASES))
 def test_shapes(name, key):
     d, batch, event = SHAPE_CASES[name][0](), *SHAPE_CASES[name][1:]
-    assert (d.batch_shape, d.event_shape) == (batch, event)
-    x = jax.eval_shape(lambda k: d.sample(k, (5, 1)), key)
-    assert x.shape == (5, 1) + batch + event
-    assert jax.eval_shape(d.log_prob, x).shape == (5, 1) + batch
-    assert d.has_rsample is False
-    expanded = d.expand((4,) + batch)
-    assert expanded.batch_shape == (4,) + batch
-    assert jax.eval_shape(lambda k: expanded.sample(k, (2,)), key).shape == (2, 4) + batch + event
-    assert d.support.is_discrete
+    check_shapes(d, batch, event, key)
+    assert d.has_rsample is False and d.support.is_discrete
 
 
 INVALID = [
@@ -447,9 +421,7 @@ INVALID = [
 
 @pytest.mark.parametrize("index", range(len(INVALID)))
 def test_invalid_parameters_raise(index):
-    make, fragment = INVALID[index]
-    with pytest.raises(ValueError, match=fragment):
-        make()
+    check_raises(*INVALID[index])
 
 
 def test_validate_args_checks_values():
