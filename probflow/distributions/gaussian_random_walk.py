@@ -11,8 +11,9 @@ import jax.numpy as jnp
 from probflow.distributions import constraints
 from probflow.distributions._util import promote_params
 from probflow.distributions.distribution import Distribution
+from probflow.distributions.kl import register_kl
 
-__all__ = ["GaussianRandomWalk", "check_int"]
+__all__ = ["GaussianRandomWalk", "check_int", "zero_mean_normal_kl"]
 
 _HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 
@@ -76,3 +77,20 @@ class GaussianRandomWalk(Distribution):
     def entropy(self):
         h = self.num_steps * (0.5 + _HALF_LOG_2PI + jnp.log(self.scale))
         return jnp.broadcast_to(h, self.batch_shape)
+
+
+def zero_mean_normal_kl(scale_p, scale_q):
+    """KL(N(0, scale_p) || N(0, scale_q)) per coordinate."""
+    ratio = (scale_p / scale_q) ** 2
+    return 0.5 * (ratio - 1.0 - jnp.log(ratio))
+
+
+@register_kl(GaussianRandomWalk, GaussianRandomWalk)
+def _kl_random_walks(p, q):
+    if p.num_steps != q.num_steps:
+        raise ValueError(
+            "kl_divergence(GaussianRandomWalk, GaussianRandomWalk): `num_steps` must match; "
+            f"got {p.num_steps} and {q.num_steps}"
+        )
+    # The increments are independent normals with the same mean.
+    return p.num_steps * zero_mean_normal_kl(p.scale, q.scale)

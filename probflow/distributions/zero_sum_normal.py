@@ -10,7 +10,8 @@ import jax.numpy as jnp
 from probflow.distributions import constraints
 from probflow.distributions._util import promote_params
 from probflow.distributions.distribution import Distribution
-from probflow.distributions.gaussian_random_walk import check_int
+from probflow.distributions.gaussian_random_walk import check_int, zero_mean_normal_kl
+from probflow.distributions.kl import register_kl
 
 __all__ = ["ZeroSumNormal"]
 
@@ -68,3 +69,13 @@ class ZeroSumNormal(Distribution):
     def entropy(self):
         h = (self.size - 1) * (0.5 + _HALF_LOG_2PI + jnp.log(self.scale))
         return jnp.broadcast_to(h, self.batch_shape)
+
+
+@register_kl(ZeroSumNormal, ZeroSumNormal)
+def _kl_zero_sum_normals(p, q):
+    if p.size != q.size:
+        raise ValueError(
+            f"kl_divergence(ZeroSumNormal, ZeroSumNormal): `size` must match; got {p.size} and {q.size}"
+        )
+    # Both are N(0, scale^2 I) on the same (size - 1)-dimensional subspace.
+    return (p.size - 1) * zero_mean_normal_kl(p.scale, q.scale)

@@ -429,3 +429,10 @@ def test_validate_args_checks_values():
         dist.BetaBinomial(1.0, 1.0, 3, validate_args=True).log_prob(4.0)
     with pytest.raises(ValueError, match="value"):
         dist.ZeroInflatedPoisson(0.2, 1.0, validate_args=True).log_prob(-1.0)
+
+
+@pytest.mark.parametrize("name", sorted(SHAPE_CASES))
+def test_float32_in_float32_out(name, key):
+    d = SHAPE_CASES[name][0]()
+    x = jax.eval_shape(lambda k: d.sample(k, (2,)), key)
+    assert x.dtype == jnp.float32 and jax.eval_shape(d.log_prob, x).dtype == jnp.float32

@@ -505,3 +505,51 @@ def test_nuts_on_censored_likelihood_matches_gridded_posterior():
     z_var = abs(squares.mean() - sd**2) / (squares.std() / math.sqrt(ess))
     assert z_mean < z_threshold(2) and z_var < z_threshold(2), (z_mean, z_var, draws.mean(), mean)
     assert float(rhat(draws)) < 1.01
+
+
+def test_kl_of_random_walks_and_zero_sum_normals(x64):
+    steps = np.arange(1, 5)
+    cov = np.minimum(steps[:, None], steps[None, :])
+    p, q = dist.GaussianRandomWalk(0.7, num_steps=4), dist.GaussianRandomWalk(1.9, num_steps=4)
+    want = dist.kl_divergence(
+        dist.MultivariateNormal(np.zeros(4), covariance_matrix=0.49 * cov),
+        dist.MultivariateNormal(np.zeros(4), covariance_matrix=3.61 * cov),
+    )
+    assert_close(dist.kl_divergence(p, q), want, rtol=1e-10)
+    with pytest.raises(ValueError, match="num_steps"):
+        dist.kl_divergence(p, dist.GaussianRandomWalk(1.0, num_steps=3))
+    # ZeroSumNormal: the KL of the free coordinates (an isometry keeps it).
+    got = dist.kl_divergence(dist.ZeroSumNormal(0.7, size=4), dist.ZeroSumNormal(1.9, size=4))
+    want = 3 * dist.kl_divergence(dist.Normal(0.0, 0.7), dist.Normal(0.0, 1.9))
+    assert_close(got, want, rtol=1e-12)
+
+
+def test_latent_structured_families_in_a_joint_target(key):
+    """LKJ, ZeroSumNormal and Truncated as latent nodes: the Target maps R^n onto them."""
+    joint = dist.JointDistributionNamed(
+        {
+            "corr": dist.LKJ(3, 2.0),
+            "effects": dist.ZeroSumNormal(1.0, size=4),
+            "scale": dist.Truncated(dist.Normal(1.0, 1.0), low=0.0, high=3.0),
+            "y": lambda corr, effects, scale: dist.MultivariateNormal(
+                effects[:3], covariance_matrix=scale**2 * corr
+            ),
+        }
+    )
+    target = joint.condition(y=jnp.array([0.3, -0.2, 0.5]))
+    z = target.init(key)
+    assert z["corr"].shape == (3,) and z["effects"].shape == (3,)
+    values = target.constrain(z)
+    assert bool(constraints.corr_matrix.check(values["corr"]))
+    assert abs(float(values["effects"].sum())) < 1e-5
+    assert 0.0 <= float(values["scale"]) <= 3.0
+    log_density, grad = jax.value_and_grad(target.logdensity)(z)
+    assert np.isfinite(float(log_density))
+    assert all(np.all(np.isfinite(np.asarray(g))) for g in jax.tree_util.tree_leaves(grad))
+
+
+@pytest.mark.parametrize("name", sorted(SHAPE_CASES))
+def test_float32_in_float32_out(name, key):
+    d = SHAPE_CASES[name][0]()
+    x = jax.eval_shape(lambda k: d.sample(k, (2,)), key)
+    assert x.dtype == jnp.float32 and jax.eval_shape(d.log_prob, x).dtype == jnp.float32
