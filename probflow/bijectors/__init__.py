@@ -27,6 +27,10 @@ from probflow.bijectors.reshape import Permute, Reshape
 from probflow.bijectors.simplex import StickBreaking
 from probflow.bijectors.triangular import FillScaleTriL, FillTriangular
 
+# -- bijectors of the structured families (issue 19)
+from probflow.bijectors.corr_matrix import CorrCholeskyOuterProduct
+from probflow.bijectors.zero_sum import ZeroSum
+
 # The name DESIGN.md lists for the vector -> positive-definite matrix bijector.
 CholeskyOfPositiveDefinite = PositiveDefinite
 
@@ -37,6 +41,7 @@ __all__ = [
     "CholeskyOfPositiveDefinite",
     "CholeskyOuterProduct",
     "CorrCholesky",
+    "CorrCholeskyOuterProduct",
     "Exp",
     "FillScaleTriL",
     "FillTriangular",
@@ -55,6 +60,7 @@ __all__ = [
     "Softplus",
     "StickBreaking",
     "Tanh",
+    "ZeroSum",
     "for_constraint",
     "masked_autoregressive_flow",
     "real_nvp_flow",

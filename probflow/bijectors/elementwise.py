@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from probflow.bijectors._util import as_float_array, is_concrete
 from probflow.bijectors.bijector import Bijector
@@ -111,7 +112,9 @@ class Sigmoid(Bijector):
         self.low = None if low is None else as_float_array(low, "low", "Sigmoid")
         self.high = None if high is None else as_float_array(high, "high", "Sigmoid")
         if self.low is not None and is_concrete(self.low) and is_concrete(self.high):
-            if not bool(jnp.all(self.high > self.low)):
+            # numpy, not jnp: under a trace (a joint's probe) jnp ops on concrete
+            # arrays return tracers, which cannot be turned into a bool.
+            if not np.all(np.asarray(self.high) > np.asarray(self.low)):
                 raise ValueError(
                     f"Sigmoid: `high` must be greater than `low`; got low={self.low}, high={self.high}"
                 )

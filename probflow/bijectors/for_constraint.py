@@ -17,6 +17,8 @@ ordered_vector                    Ordered
 corr_cholesky                     CorrCholesky
 lower_cholesky                    FillScaleTriL(Exp())
 positive_definite                 PositiveDefinite (Exp on the Cholesky diagonal)
+corr_matrix                       Chain([CorrCholeskyOuterProduct(), CorrCholesky()])
+zero_sum                          ZeroSum (R^(n-1) onto the zero-sum subspace)
 independent(c, n)                 for_constraint(c) (the Target sums the log-dets)
 ================================  ============================================
 
@@ -40,11 +42,13 @@ from probflow.bijectors.affine import Scale, Shift
 from probflow.bijectors.bijector import Bijector
 from probflow.bijectors.chain import Chain
 from probflow.bijectors.corr_cholesky import CorrCholesky
+from probflow.bijectors.corr_matrix import CorrCholeskyOuterProduct
 from probflow.bijectors.elementwise import Exp, Identity, Sigmoid
 from probflow.bijectors.ordered import Ordered
 from probflow.bijectors.positive_definite import PositiveDefinite
 from probflow.bijectors.simplex import StickBreaking
 from probflow.bijectors.triangular import FillScaleTriL
+from probflow.bijectors.zero_sum import ZeroSum
 
 __all__ = ["for_constraint", "register_constraint_bijector"]
 
@@ -102,6 +106,8 @@ def _load_defaults():
         type(c.lower_cholesky): lambda _: FillScaleTriL(Exp()),
         type(c.positive_definite): lambda _: PositiveDefinite(),
         c.independent: lambda k: for_constraint(k.base),
+        type(c.corr_matrix): lambda _: Chain([CorrCholeskyOuterProduct(), CorrCholesky()]),
+        type(c.zero_sum): lambda _: ZeroSum(),
     }
     for constraint_type, fn in defaults.items():
         _REGISTRY.setdefault(constraint_type, fn)

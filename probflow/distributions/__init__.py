@@ -75,4 +75,30 @@ from probflow.distributions.joint import JointDistributionNamed
 from probflow.distributions.mixture import Mixture, MixtureSameFamily
 from probflow.distributions.transformed import TransformedDistribution
 
+# -- more discrete and structured families ---------------------------------------------
+from probflow.distributions.beta_binomial import BetaBinomial
+from probflow.distributions.dirichlet_multinomial import DirichletMultinomial
+from probflow.distributions.discrete_uniform import DiscreteUniform
+from probflow.distributions.gamma_poisson import GammaPoisson, NegativeBinomial2
+from probflow.distributions.hurdle import HurdleDistribution, HurdleNegativeBinomial2, HurdlePoisson
+from probflow.distributions.ordered import OrderedLogistic, OrderedProbit
+from probflow.distributions.skellam import Skellam
+from probflow.distributions.zero_inflated import (
+    ZeroInflatedDistribution,
+    ZeroInflatedNegativeBinomial2,
+    ZeroInflatedPoisson,
+)
+from probflow.distributions.zipf import Zipf
+from probflow.distributions.ar1 import AR1
+from probflow.distributions.car import CAR
+from probflow.distributions.censored import Censored
+from probflow.distributions.copula import NormalToMarginals, gaussian_copula
+from probflow.distributions.gaussian_random_walk import GaussianRandomWalk
+from probflow.distributions.inverse_wishart import InverseWishart
+from probflow.distributions.lkj import LKJ
+from probflow.distributions.matrix_normal import MatrixNormal
+from probflow.distributions.multivariate_student_t import MultivariateStudentT
+from probflow.distributions.truncated import Truncated
+from probflow.distributions.zero_sum_normal import ZeroSumNormal
+
 __all__ = [name for name in dir() if not name.startswith("_")]

@@ -388,3 +388,56 @@ less_than = _LessThan
 interval = _Interval
 integer_interval = _IntegerInterval
 integer_greater_than = _IntegerGreaterThan
+
+
+# -- constraints of the discrete and structured families (issue 19) -------------------
+class _Integer(Constraint):
+    is_discrete = True
+    description = "an integer"
+
+    def check(self, x):
+        return jnp.isfinite(x) & (x == jnp.floor(x))
+
+    def __repr__(self):
+        return "integer"
+
+
+class _CorrMatrix(Constraint):
+    """Correlation matrices: symmetric positive-definite with a unit diagonal."""
+
+    event_dim = 2
+    description = "a correlation matrix (symmetric positive-definite, unit diagonal)"
+
+    def check(self, x):
+        x = jnp.asarray(x)
+        tol = 1e-5 if x.dtype == jnp.float32 else 1e-10
+        unit = jnp.all(jnp.abs(jnp.diagonal(x, axis1=-2, axis2=-1) - 1) < tol, axis=-1)
+        return positive_definite.check(x) & unit
+
+    def feasible_like(self, x):
+        return positive_definite.feasible_like(x)
+
+    def __repr__(self):
+        return "corr_matrix"
+
+
+class _ZeroSum(Constraint):
+    """Vectors whose entries sum to zero (the last axis)."""
+
+    event_dim = 1
+    description = "a vector of finite reals summing to zero"
+
+    def check(self, x):
+        x = jnp.asarray(x)
+        tol = 1e-4 if x.dtype == jnp.float32 else 1e-9
+        scale = 1.0 + jnp.sum(jnp.abs(x), axis=-1)
+        return jnp.all(jnp.isfinite(x), axis=-1) & (jnp.abs(jnp.sum(x, axis=-1)) < tol * scale)
+
+    def __repr__(self):
+        return "zero_sum"
+
+
+integer = _Integer()
+corr_matrix = _CorrMatrix()
+zero_sum = _ZeroSum()
+__all__ += ["corr_matrix", "integer", "zero_sum"]

@@ -15,7 +15,7 @@ from probflow.distributions._util import is_concrete, promote_params, validate_p
 from probflow.distributions.distribution import Distribution
 from probflow.distributions.multivariate_normal import log_diag_sum
 
-__all__ = ["Wishart"]
+__all__ = ["Wishart", "init_scale_and_df"]
 
 
 class Wishart(Distribution):
@@ -45,26 +45,7 @@ class Wishart(Distribution):
     has_rsample = False
 
     def __init__(self, df, scale_tril=None, scale_matrix=None, *, validate_args=False):
-        if (scale_tril is None) == (scale_matrix is None):
-            given = "both" if scale_tril is not None else "neither"
-            raise ValueError(
-                f"Wishart: pass exactly one of `scale_tril` or `scale_matrix`; got {given}"
-            )
-        name = "scale_tril" if scale_tril is not None else "scale_matrix"
-        df, matrix = promote_params(df, scale_tril if scale_tril is not None else scale_matrix)
-        if matrix.ndim < 2 or matrix.shape[-1] != matrix.shape[-2]:
-            raise ValueError(
-                f"Wishart: `{name}` must be a square matrix (shape (..., d, d)); got shape {matrix.shape}"
-            )
-        if scale_matrix is not None:
-            if validate_args:
-                validate_param("Wishart", "scale_matrix", matrix, constraints.positive_definite)
-            matrix = jnp.linalg.cholesky(matrix)
-        self.df, self.scale_tril = df, matrix
-        self._validate(validate_args, df=self.df, scale_tril=self.scale_tril)
-        d = matrix.shape[-1]
-        if validate_args and is_concrete(df) and not np.all(np.asarray(df) > d - 1):
-            raise ValueError(f"Wishart: `df` must be greater than d - 1 = {d - 1}; got {np.asarray(df)}")
+        init_scale_and_df(self, "Wishart", df, scale_tril, scale_matrix, validate_args)
 
     @property
     def event_shape(self) -> tuple:
@@ -138,3 +119,30 @@ class Wishart(Distribution):
             + 0.5 * self.df * d
         )
         return jnp.broadcast_to(h, self.batch_shape)
+
+
+def init_scale_and_df(dist, owner, df, scale_tril, scale_matrix, validate_args):
+    """Sets ``dist.df`` and ``dist.scale_tril`` from exactly one of the two scale forms.
+
+    Shared by `Wishart` and `InverseWishart`: checks that exactly one of `scale_tril`
+    and `scale_matrix` is given and square, factorises a `scale_matrix`, validates the
+    parameters (``df > d - 1`` included) when `validate_args`.
+    """
+    if (scale_tril is None) == (scale_matrix is None):
+        given = "both" if scale_tril is not None else "neither"
+        raise ValueError(f"{owner}: pass exactly one of `scale_tril` or `scale_matrix`; got {given}")
+    name = "scale_tril" if scale_tril is not None else "scale_matrix"
+    df, matrix = promote_params(df, scale_tril if scale_tril is not None else scale_matrix)
+    if matrix.ndim < 2 or matrix.shape[-1] != matrix.shape[-2]:
+        raise ValueError(
+            f"{owner}: `{name}` must be a square matrix (shape (..., d, d)); got shape {matrix.shape}"
+        )
+    if scale_matrix is not None:
+        if validate_args:
+            validate_param(owner, "scale_matrix", matrix, constraints.positive_definite)
+        matrix = jnp.linalg.cholesky(matrix)
+    dist.df, dist.scale_tril = df, matrix
+    dist._validate(validate_args, df=dist.df, scale_tril=dist.scale_tril)
+    d = matrix.shape[-1]
+    if validate_args and is_concrete(df) and not np.all(np.asarray(df) > d - 1):
+        raise ValueError(f"{owner}: `df` must be greater than d - 1 = {d - 1}; got {np.asarray(df)}")
