@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-from jax.scipy.special import xlog1py
 
+from probflow.distributions._util import xlog1py
 from probflow.distributions import constraints
 from probflow.distributions.bernoulli import (
     _BinaryProbs,
