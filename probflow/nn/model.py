@@ -250,7 +250,7 @@ class Model:
                 changes ``model.kl_weight`` between epochs without recompiling).
         """
         from probflow.nn.likelihoods import get_likelihood
-        from probflow.nn.metrics import get_metric
+        from probflow.nn.metrics import check_metrics_for_heads, get_metric
         from probflow.nn.training.state import make_optimizer
 
         n_out = len(self._outputs) if self._graph_ready else 1
@@ -268,6 +268,7 @@ class Model:
         if len({id(h) for h in heads}) != len(heads):
             raise ValueError("`likelihood` objects must be distinct for different outputs")
         names = [get_metric(m) for m in (metrics or [])]
+        check_metrics_for_heads(names, heads)
         if not any(m.name == "nll" for m in names):
             names = [get_metric("nll")] + names
         self._optimizer = make_optimizer(optimizer, learning_rate)

@@ -18,10 +18,18 @@ def _float(array):
     return array if np.issubdtype(array.dtype, np.floating) else array.astype(np.float32)
 
 
+def _check_numeric(arrays, argname):
+    for array in arrays:
+        if array.dtype.kind not in "biuf":
+            raise TypeError(f"`{argname}` must be numeric (bool, int or float); got dtype "
+                            f"{array.dtype} (shape {array.shape})")
+
+
 def prepare_inputs(model, x, argname="x"):
     """Validates inputs against the model: returns a list of float numpy arrays."""
     n_inputs = len(model._inputs) if model._graph_ready else 1
     xs = as_array_list(x, n_inputs, argname)
+    _check_numeric(xs, argname)
     model._ensure_graph([a.shape[1:] for a in xs])
     lengths = {a.shape[0] for a in xs}
     if len(lengths) > 1:
@@ -34,7 +42,8 @@ def prepare_inputs(model, x, argname="x"):
                 f"`{argname}`{which} must have shape (n, {', '.join(map(str, shape))}) for this "
                 f"model; got {array.shape}"
             )
-    check_finite(xs, argname)
+    if xs[0].shape[0]:  # an empty batch (predict) has nothing to check
+        check_finite(xs, argname)
     return [_float(a) for a in xs]
 
 
@@ -49,6 +58,7 @@ def prepare_xy(model, x, y, *, xname="x", yname="y"):
                          "model.compile(optimizer=..., likelihood=...)")
     xs = prepare_inputs(model, x, xname)
     ys = as_array_list(y, len(model._outputs), yname)
+    _check_numeric(ys, yname)
     n = xs[0].shape[0]
     for array in ys:
         if array.shape[0] != n:
