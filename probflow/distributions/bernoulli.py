@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-from jax.scipy.special import xlog1py, xlogy
 
 from probflow.distributions import constraints
-from probflow.distributions._util import promote_params
+from probflow.distributions._util import promote_params, xlog1py, xlogy
 from probflow.distributions.distribution import Distribution
 from probflow.distributions.kl import register_kl
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-from jax.scipy.special import betainc, digamma, gammaln, xlog1py, xlogy
+from jax.scipy.special import betainc, digamma, gammaln
 
 from probflow.distributions import constraints
-from probflow.distributions._util import promote_params
+from probflow.distributions._util import promote_params, xlog1py, xlogy
 from probflow.distributions.distribution import Distribution
 from probflow.distributions.kl import register_kl
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-from jax.scipy.special import betainc, gammaln, xlog1py, xlogy
+from jax.scipy.special import betainc, gammaln
 
+from probflow.distributions._util import xlog1py, xlogy
 from probflow.distributions import constraints
 from probflow.distributions.bernoulli import (
     _BinaryProbs,

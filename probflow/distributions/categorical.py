@@ -12,6 +12,7 @@ import jax.numpy as jnp
 
 from probflow.distributions import constraints
 from probflow.distributions.bernoulli import check_probs_or_logits, promote_probs_or_logits
+from probflow.distributions._util import safe_log
 from probflow.distributions.distribution import Distribution
 from probflow.distributions.kl import register_kl
 
@@ -64,7 +65,9 @@ class _CategoricalProbs(Distribution):
         """Normalised log-probabilities (``log_softmax``), shape ``batch_shape + (K,)``."""
         if self.logits is not None:
             return log_softmax(self.logits)
-        return jnp.log(self.probs_parameter())
+        # log of each entry, then of the total: an outcome of probability 0 gets -inf
+        # without a NaN gradient for the others (`safe_log`).
+        return safe_log(self.probs) - jnp.log(jnp.sum(self.probs, axis=-1, keepdims=True))
 
     def _outcome_entropy(self):
         log_p = self.logits_parameter()

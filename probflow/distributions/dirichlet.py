@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-from jax.scipy.special import digamma, gammaln, xlogy
+from jax.scipy.special import digamma, gammaln
 
 from probflow.distributions import constraints
-from probflow.distributions._util import promote_params
+from probflow.distributions._util import promote_params, xlogy
 from probflow.distributions.distribution import Distribution
 from probflow.distributions.kl import register_kl
 

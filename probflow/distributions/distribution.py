@@ -22,7 +22,14 @@ import numpy as np
 
 from probflow._pytree import PytreeObject
 from probflow.distributions import constraints
-from probflow.distributions._util import as_shape, is_concrete, validate_param
+from probflow.distributions._util import (
+    as_key,
+    as_shape,
+    check_param_shapes,
+    check_value_shape,
+    is_concrete,
+    validate_param,
+)
 
 __all__ = ["Distribution"]
 
@@ -50,8 +57,10 @@ class Distribution(PytreeObject):
 
     # -- construction -------------------------------------------------------------
     def _validate(self, validate_args: bool, **params) -> None:
-        """Stores `validate_args` and checks `params` against `arg_constraints`."""
+        """Stores `validate_args`, checks the shapes of `params` (always: it is free) and,
+        with `validate_args`, their values against `arg_constraints`."""
         self.validate_args = bool(validate_args)
+        check_param_shapes(type(self).__name__, params, self._param_event_ndims)
         if not self.validate_args:
             return
         for name, value in params.items():
@@ -96,13 +105,13 @@ class Distribution(PytreeObject):
         """Draws samples.
 
         Args:
-            key: a `jax.random` key.
+            key: a `jax.random` key, or an int seed (made into ``jax.random.key(seed)``).
             sample_shape: int or tuple of ints, prepended to the batch and event shape.
 
         Returns:
             An array of shape ``sample_shape + batch_shape + event_shape``.
         """
-        return self._sample(key, as_shape(sample_shape))
+        return self._sample(as_key(key, type(self).__name__), as_shape(sample_shape))
 
     def sample_and_log_prob(self, key, sample_shape=()):
         """Draws samples and returns them with their log densities."""
@@ -124,6 +133,7 @@ class Distribution(PytreeObject):
             Array of shape ``broadcast(value.shape[:-event_ndims], batch_shape)``.
         """
         value = jnp.asarray(value)
+        check_value_shape(type(self).__name__, value, self.batch_shape, self.event_shape)
         if self.validate_args:
             self._validate_sample(value)
         support = self.support

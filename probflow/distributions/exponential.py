@@ -35,7 +35,8 @@ class Exponential(Distribution):
     """
 
     arg_constraints = {"rate": constraints.positive}
-    support = constraints.positive
+    # [0, inf): the density is finite at 0 (as in scipy and TFP), so log_prob(0) is too.
+    support = constraints.nonnegative
 
     def __init__(self, rate=1.0, *, validate_args=False):
         (self.rate,) = promote_params(rate)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-from jax.scipy.special import xlog1py
+import numpy as np
 
+from probflow.distributions._util import is_concrete, xlog1py
 from probflow.distributions import constraints
 from probflow.distributions.bernoulli import (
     _BinaryProbs,
@@ -41,6 +42,13 @@ class Geometric(_BinaryProbs):
         check_probs_or_logits("Geometric", probs, logits)
         self.probs, self.logits = promote_probs_or_logits(probs, logits)
         self._validate(validate_args, probs=self.probs, logits=self.logits)
+        if self.validate_args and self.probs is not None and is_concrete(self.probs):
+            # unit_interval lets 0 through; a geometric needs a chance of success.
+            if not np.all(np.asarray(self.probs) > 0):
+                raise ValueError(
+                    f"Geometric: parameter `probs` must be in (0, 1]; got "
+                    f"{np.array2string(np.asarray(self.probs), threshold=6)}"
+                )
 
     def _neg_log_failure(self):
         """``-log(1 - p)`` > 0, the rate of the exponential that a geometric discretises."""

@@ -32,7 +32,8 @@ class HalfCauchy(Distribution):
     """
 
     arg_constraints = {"scale": constraints.positive}
-    support = constraints.positive
+    # [0, inf): the density is finite at 0 (as in scipy and TFP), so log_prob(0) is too.
+    support = constraints.nonnegative
 
     def __init__(self, scale=1.0, *, validate_args=False):
         (self.scale,) = promote_params(scale)

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from probflow.distributions._util import as_shape
 from probflow.distributions.deterministic import Deterministic
@@ -474,6 +475,35 @@ class _JointTarget(Target):
 
         self.plan.walk(self.data, visit)
         return sum(total[1:], total[0])
+
+    def observed_outside_support(self, z):
+        """Messages naming each observed node with values outside its support at `z`.
+
+        Eager and host-side (for error messages): the supports are read from the
+        node distributions given the parents' values at one unconstrained point `z`.
+        """
+        problems = []
+
+        def visit(name, role, dist):
+            if role == _DERIVED:
+                return dist.mean()
+            if role == _LATENT:
+                return self._bijector(name, dist).forward(z[name])
+            value = self.data["observed"][name]
+            inside = np.asarray(dist.support.check(value))
+            if not inside.all():
+                shown = np.broadcast_to(np.asarray(value), inside.shape)
+                where = tuple(int(i) for i in np.argwhere(~inside)[0])
+                problems.append(
+                    f"observed `{name}` has {int((~inside).sum())} value(s) outside the support "
+                    f"of its {type(dist).__name__} distribution, which must be "
+                    f"{dist.support.description} (e.g. {shown[where].item()!r} at index "
+                    f"{where})"
+                )
+            return value
+
+        self.plan.walk(self.data, visit)
+        return problems
 
     def _constrain_one(self, z):
         log_dets = []

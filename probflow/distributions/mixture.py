@@ -34,6 +34,23 @@ def _log_weights(owner, name, cat):
     )
 
 
+def _mix(cat, log_weights, component_lp):
+    """``log sum_k w_k p_k(x)`` over the last axis.
+
+    With `probs`, the weights enter linearly: in log space a weight of
+    0 is -inf and its gradient 0 * inf = NaN, while d/dw_k of the mixture is finite.
+    """
+    probs = getattr(cat, "probs", None)
+    if probs is None:
+        return jax.nn.logsumexp(log_weights + component_lp, axis=-1)
+    weights = probs / jnp.sum(probs, axis=-1, keepdims=True)
+    # By hand: jax's `logsumexp(b=)` masks entries with b == 0 and so their gradient.
+    shift = jax.lax.stop_gradient(jnp.max(component_lp, axis=-1, keepdims=True))
+    shift = jnp.where(jnp.isfinite(shift), shift, 0.0)
+    total = jnp.sum(weights * jnp.exp(component_lp - shift), axis=-1)
+    return jnp.log(total) + shift[..., 0]
+
+
 def _expand_weights(log_weights, event_ndims):
     """Appends singleton event dims so weights broadcast against component moments."""
     return log_weights.reshape(log_weights.shape + (1,) * event_ndims)
@@ -157,7 +174,7 @@ class MixtureSameFamily(Distribution):
         component_lp = self.components_distribution.log_prob(
             jnp.expand_dims(value, value.ndim - event_ndims)
         )
-        return jax.nn.logsumexp(self.log_weights + component_lp, axis=-1)
+        return _mix(self.mixture_distribution, self.log_weights, component_lp)
 
     def cdf(self, value):
         value = jnp.asarray(value)
@@ -285,7 +302,7 @@ class Mixture(Distribution):
     def log_prob(self, value):
         value = jnp.asarray(value)
         component_lp = self._stack([c.log_prob(value) for c in self.components], 0)
-        return jax.nn.logsumexp(self.log_weights + component_lp, axis=-1)
+        return _mix(self.cat, self.log_weights, component_lp)
 
     def cdf(self, value):
         cdfs = self._stack([c.cdf(value) for c in self.components], 0)

@@ -7,6 +7,7 @@ import jax.numpy as jnp
 from jax.scipy.special import betainc, gammaln
 
 from probflow.distributions import constraints
+from probflow.distributions._util import xlogy
 from probflow.distributions.bernoulli import (
     _BinaryProbs,
     check_probs_or_logits,
@@ -68,8 +69,8 @@ class NegativeBinomial(_BinaryProbs):
         r = self.total_count
         log_p, log_q = self._log_success_failure()
         log_coef = gammaln(value + r) - gammaln(value + 1.0) - gammaln(r)
-        # xlogy-style: a zero count contributes nothing even when p == 0.
-        successes = jnp.where(value == 0, 0.0, value * log_p)
+        # A zero count contributes nothing even when p == 0, gradient included.
+        successes = value * log_p if self.probs is None else xlogy(value, self.probs)
         return log_coef + successes + r * log_q
 
     def cdf(self, value):

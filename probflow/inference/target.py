@@ -17,6 +17,7 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax.flatten_util import ravel_pytree
 
 from probflow._pytree import PytreeObject
@@ -102,14 +103,23 @@ class Target(PytreeObject):
             >>> t.size
             2
         """
-        init = jax.tree_util.tree_map(jnp.asarray, init)
+        init = jax.tree_util.tree_map(_as_float_position, init)
         return cls(logdensity_fn, init, init_center=init)
 
     # -- the hot path ---------------------------------------------------------------
     def _log_prob(self, values):
         if self.data is None:
-            return self.log_prob_fn(values)
-        return self.log_prob_fn(values, self.data)
+            lp = self.log_prob_fn(values)
+        else:
+            lp = self.log_prob_fn(values, self.data)
+        if jnp.shape(lp) != ():
+            # Checked at trace time (free): a vector would be summed or broadcast by the
+            # engines and give a wrong posterior without a word.
+            raise ValueError(
+                "the log density must return a scalar (one number per position); got shape "
+                f"{jnp.shape(lp)}; sum independent terms with jnp.sum"
+            )
+        return lp
 
     def logdensity(self, z):
         """Log density at unconstrained position `z`, log-Jacobians included."""
@@ -162,6 +172,15 @@ class Target(PytreeObject):
         return self.log_likelihood_fn(values, self.data)
 
     # -- initial points ---------------------------------------------------------------
+    def observed_outside_support(self, z):
+        """Messages naming observed values outside their likelihood's support at `z`.
+
+        A plain target knows no supports: it reports nothing; a conditioned joint
+        distribution overrides this.
+        """
+        del z
+        return []
+
     def init(self, key):
         """Draws a starting point: uniform(-2, 2) in unconstrained space (as Stan).
 
@@ -203,8 +222,21 @@ class Target(PytreeObject):
         return f"Target(size={self.size}, structure={self.position_treedef})"
 
 
+def _as_float_position(leaf):
+    """An array of positions; integers and booleans become the default float."""
+    dtype = getattr(leaf, "dtype", None) or np.asarray(leaf).dtype
+    if np.dtype(dtype).kind not in "biufc":
+        raise TypeError(f"positions must be numeric arrays; got dtype {dtype}")
+    array = jnp.asarray(leaf)
+    if jnp.issubdtype(array.dtype, jnp.inexact):
+        return array
+    return array.astype(jnp.result_type(float))
+
+
 def _leaf_dtype(leaf):
-    return getattr(leaf, "dtype", None) or jnp.result_type(leaf)
+    # Positions are real: an integer example (jnp.zeros(3, int)) means float positions.
+    dtype = getattr(leaf, "dtype", None) or jnp.result_type(leaf)
+    return dtype if jnp.issubdtype(dtype, jnp.inexact) else jnp.result_type(float)
 
 
 def _first_dtype(z):

@@ -24,6 +24,7 @@ __all__ = [
     "Prediction",
     "accuracy",
     "brier",
+    "check_metrics_for_heads",
     "expected_calibration_error",
     "get_metric",
     "metric_from_function",
@@ -231,6 +232,42 @@ def metric_from_function(fn, name=None) -> Metric:
         return jnp.sum(mask * values), jnp.sum(mask)
 
     return Metric(name, stats, _ratio)
+
+
+# Metrics that read class probabilities: meaningless on a regression head's mean.
+CLASSIFICATION_METRICS = frozenset({"accuracy", "brier", "ece"})
+
+
+def check_metrics_for_heads(metrics, heads) -> None:
+    """Raises ValueError when a classification metric is asked of a regression head.
+
+    `accuracy`, `brier` and `ece` read the point prediction as class probabilities; on
+    a "normal" or "poisson" head they return numbers (an accuracy of 1.0, an ECE of
+    1.6) that mean nothing. Custom callable heads are let through: their kind is unknown.
+
+    Args:
+        metrics: the resolved `Metric`s.
+        heads: the model's likelihood heads (objects with `name` and `is_classifier`).
+
+    Example:
+        >>> from probflow.nn.likelihoods import get_likelihood
+        >>> check_metrics_for_heads([get_metric("rmse")], [get_likelihood("normal")])
+        >>> check_metrics_for_heads([get_metric("accuracy")], [get_likelihood("normal")])
+        Traceback (most recent call last):
+        ...
+        ValueError: metrics ['accuracy'] need a classification likelihood ('bernoulli' or 'categorical'); got the 'normal' likelihood: use 'nll', 'rmse' or 'coverage' for regression
+    """
+    wanted = [m.name for m in metrics if m.name in CLASSIFICATION_METRICS]
+    if not wanted:
+        return
+    for head in heads:
+        if getattr(head, "name", None) == "custom" or getattr(head, "is_classifier", False):
+            continue
+        raise ValueError(
+            f"metrics {wanted} need a classification likelihood ('bernoulli' or "
+            f"'categorical'); got the {getattr(head, 'name', type(head).__name__)!r} "
+            "likelihood: use 'nll', 'rmse' or 'coverage' for regression"
+        )
 
 
 # -- pure functions ----------------------------------------------------------------------

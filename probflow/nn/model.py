@@ -434,7 +434,7 @@ class Model:
         Compiling again keeps every layer's weights (they belong to the layers) and
         starts a fresh optimizer state and fresh likelihood heads, as in Keras.
         """
-        from probflow.nn.metrics import get_metric
+        from probflow.nn.metrics import check_metrics_for_heads, get_metric
         from probflow.nn.training.state import make_optimizer
 
         if loss is not None and likelihood is not None:
@@ -461,10 +461,13 @@ class Model:
             lists = self._per_output(metrics, "metrics", len(heads))
             self._output_metrics = [_with_nll([get_metric(m) for m in (items or [])])
                                     for items in lists]
+            for items, head in zip(self._output_metrics, heads):
+                check_metrics_for_heads(items, [head])
             names = _with_nll([m for items in self._output_metrics for m in items])
         else:
             self._output_metrics = None
             names = _with_nll([get_metric(m) for m in (metrics or [])])
+            check_metrics_for_heads(names, heads)
         self._optimizer = make_optimizer(optimizer, learning_rate, **optimizer_keywords)
         self._check_output_activations(heads)
         # Kept as given so `save` can write them as data (names and numbers).

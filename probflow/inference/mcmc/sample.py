@@ -23,6 +23,11 @@ from probflow.inference.mcmc.diagnostics import convergence_warnings
 from probflow.inference.mcmc.hmc import HMC
 from probflow.inference.mcmc.nuts import NUTS
 from probflow.inference.mcmc.result import MCMCResult
+from probflow.inference._start import (
+    explain_nonfinite,
+    leaf_names,
+    raise_if_observed_outside_support,
+)
 from probflow.inference.target import Target
 
 __all__ = ["sample"]
@@ -258,7 +263,8 @@ def _starting_points(target, init, key, num_chains):
     if not finite.all():
         bad = np.flatnonzero(~finite)
         # A chain without a finite draw starts at its first draw (argmax of all-False).
-        explanation = _explain(target, positions[int(bad[0])])
+        raise_if_observed_outside_support(target, positions[int(bad[0])])
+        explanation = explain_nonfinite(target, positions[int(bad[0])])
         if init is not None:
             raise ValueError(
                 "the log density or its gradient is not finite at the given `init` for "
@@ -303,10 +309,10 @@ def _flatten_init(target, init, num_chains):
             raise ValueError(f"structure {treedef} differs from the target's {example_treedef}")
     except (ValueError, TypeError) as error:
         raise ValueError(
-            f"`init` must match the target's parameters {_names(target)}; {error}"
+            f"`init` must match the target's parameters {leaf_names(target)}; {error}"
         ) from None
     per_chain = []
-    for leaf, ref, name in zip(leaves, example_leaves, _leaf_names(target)):
+    for leaf, ref, name in zip(leaves, example_leaves, leaf_names(target)):
         leaf = jnp.asarray(leaf, ref.dtype)
         if leaf.shape == ref.shape:
             leaf = jnp.broadcast_to(leaf, (num_chains,) + ref.shape)
@@ -318,27 +324,3 @@ def _flatten_init(target, init, num_chains):
         per_chain.append(leaf)
     tree = jax.tree_util.tree_unflatten(example_treedef, per_chain)
     return jax.vmap(lambda z: ravel_pytree(z)[0])(tree)
-
-
-def _leaf_names(target):
-    paths, _ = jax.tree_util.tree_flatten_with_path(target.example)
-    return [jax.tree_util.keystr(path) or "position" for path, _ in paths]
-
-
-def _names(target):
-    return _leaf_names(target)
-
-
-def _explain(target, flat):
-    """Names the parameters whose gradient is not finite at `flat` (host-side, eager)."""
-    logdensity, unravel = flat_logdensity(target)
-    value, grad = jax.value_and_grad(logdensity)(jnp.asarray(flat))
-    names = _leaf_names(target)
-    bad = [
-        name for name, g in zip(names, jax.tree_util.tree_leaves(unravel(grad)))
-        if not bool(jnp.all(jnp.isfinite(g)))
-    ]
-    detail = f"log density there = {float(value)}"
-    if bad:
-        return f"{detail}; non-finite gradient for parameter(s) {bad}"
-    return f"{detail}; parameters: {names}"

@@ -21,6 +21,12 @@ import optax
 from jax.flatten_util import ravel_pytree
 
 from probflow._seed import as_key
+from probflow.inference._start import (
+    explain_nonfinite,
+    first_finite_start,
+    is_finite_start,
+    raise_if_observed_outside_support,
+)
 from probflow.inference.target import Target
 from probflow.inference.vi._loop import (
     chunk_program,
@@ -51,6 +57,8 @@ def _adam(learning_rate: float):
 
 # Most chunks of a fit with no callback but `TerminateOnNaN`: without, and with, a bar.
 QUIET_CHUNKS = 4
+# Random starts tried when the first one has a non-finite density (as `sample()`).
+_NUM_INIT_TRIES = 100
 BAR_CHUNKS = 20
 
 
@@ -169,6 +177,17 @@ def fit(
             bad = int(carry.nonfinite_step)
             if bad >= 0:
                 nonfinite_step, stop = bad, bad + 1
+            if bad == 0 and not is_finite_start(target, loc):
+                # The start itself is bad, not a step: as `sample()`, look for a finite
+                # start, or say why there is none.
+                if bar is not None:
+                    bar.close()
+                restart = _finite_start_or_raise(target, init, loc, key_init)
+                return fit(target, family, optimizer=optimizer, num_steps=num_steps,
+                           num_particles=num_particles, seed=seed, callbacks=callbacks,
+                           progress_bar=progress_bar, init=restart, stl=stl,
+                           analytic_entropy=analytic_entropy, num_chunks=num_chunks,
+                           map_steps=map_steps)
         chunk_losses = np.asarray(chunk_losses)[: stop - start]
         if losses is None:
             losses = np.empty(num_steps, chunk_losses.dtype)
@@ -288,6 +307,27 @@ def _initial_loc(target, init, key, map_steps):
             f"got {got} ({loc.size} values)"
         )
     return loc.astype(example_flat.dtype)
+
+
+def _finite_start_or_raise(target, init, loc, key):
+    """A finite unconstrained start (pytree) to restart from, or a ValueError saying why
+    there is none (observed data outside the likelihood's support, or a density that is
+    not finite anywhere `target.init` draws)."""
+    raise_if_observed_outside_support(target, loc)
+    explanation = explain_nonfinite(target, loc)
+    if init is not None:
+        where = "the given `init`" if not isinstance(init, str) else f"the init={init!r} point"
+        raise ValueError(
+            f"vi.fit: the log density or its gradient is not finite at {where}; {explanation}"
+        )
+    flat, found = first_finite_start(target, jax.random.fold_in(key, 1), _NUM_INIT_TRIES)
+    if not found:
+        raise ValueError(
+            f"vi.fit: no finite starting point found in {_NUM_INIT_TRIES} uniform(-2, 2) "
+            f"draws (unconstrained); {explanation}. Pass `init=`."
+        )
+    _, unravel = ravel_pytree(target.example)
+    return unravel(flat)
 
 
 def _progress(total, enabled):

@@ -16,7 +16,10 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import math
 import os
+import stat
+import time
 import tempfile
 import zipfile
 
@@ -29,6 +32,8 @@ ARRAYS_NAME = "arrays.npz"
 MAX_CONFIG_BYTES = 16 * 2**20
 MAX_ARRAYS_BYTES = 16 * 2**30
 MAX_ARRAY_ENTRIES = 100_000
+# Temp files of a target untouched this long belong to a save that died.
+STALE_TEMP_SECONDS = 3600
 # Array dtypes a model can hold; anything else in a file is rejected (objects, strings).
 ALLOWED_DTYPES = frozenset(
     ["bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
@@ -46,8 +51,46 @@ def _fsync_directory(folder: str) -> None:
             os.close(fd)
 
 
+def _umask() -> int:
+    """The process umask, read without changing it where the platform allows."""
+    with contextlib.suppress(OSError, ValueError):
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _temp_pattern(path):
+    folder, base = os.path.split(os.path.abspath(path))
+    return folder, "." + base + ".", ".tmp"
+
+
+def _remove_stale_temps(path) -> None:
+    """Deletes temp files of `path` left by saves killed mid-write (older than an hour).
+
+    A temp file of a save still in progress is younger: its writes keep its mtime fresh.
+    """
+    folder, prefix, suffix = _temp_pattern(path)
+    now = time.time()
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(folder):
+            if entry.name.startswith(prefix) and entry.name.endswith(suffix):
+                with contextlib.suppress(OSError):
+                    if now - entry.stat(follow_symlinks=False).st_mtime > STALE_TEMP_SECONDS:
+                        os.unlink(entry.path)
+
+
 def atomic_write(path, write_fn) -> None:
     """Calls ``write_fn(file)`` on a temporary file, then renames it onto `path`.
+
+    The temporary file is ``.<name>.<random>.tmp`` in the destination's folder (a
+    rename is atomic only within one file system). A save killed mid-write leaves it
+    behind; the next save of the same `path` deletes such files once they are more
+    than an hour old. The result gets the mode `open()` would give: the existing
+    file's mode, or ``0o666`` less the umask for a new file.
 
     Args:
         path: destination file.
@@ -61,14 +104,20 @@ def atomic_write(path, write_fn) -> None:
         b'hi'
     """
     path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
+    folder, prefix, suffix = _temp_pattern(path)
     os.makedirs(folder, exist_ok=True)
-    tmp = tempfile.NamedTemporaryFile(
-        mode="wb", dir=folder, prefix="." + os.path.basename(path) + ".", suffix=".tmp",
-        delete=False,
-    )
+    _remove_stale_temps(path)
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        mode = 0o666 & ~_umask()
+    tmp = tempfile.NamedTemporaryFile(mode="wb", dir=folder, prefix=prefix, suffix=suffix,
+                                      delete=False)
     try:
         with tmp:
+            # mkstemp creates 0600 whatever the umask: a server running as another
+            # user could not read the model.
+            os.fchmod(tmp.fileno(), mode)
             write_fn(tmp)
             tmp.flush()
             os.fsync(tmp.fileno())
@@ -125,7 +174,29 @@ def _entries(archive, path, allowed, what):
     return {info.filename: info for info in infos}
 
 
+def _npy_header(member, name, path):
+    """``(shape, dtype, header bytes)`` of one .npy member, read before its data."""
+    version = np.lib.format.read_magic(member)
+    if version == (1, 0):
+        shape, fortran_order, dtype = np.lib.format.read_array_header_1_0(member)
+    elif version in ((2, 0), (3, 0)):
+        shape, fortran_order, dtype = np.lib.format.read_array_header_2_0(member)
+    else:
+        raise ValueError(f"{path}: array {name!r} has an unknown .npy version {version}")
+    if dtype.hasobject or dtype.name not in ALLOWED_DTYPES:
+        raise ValueError(f"{path}: array {name!r} has dtype {dtype}, which a model never holds")
+    return tuple(shape), dtype, member.tell()
+
+
 def _load_arrays(data: bytes, path) -> dict:
+    """Reads the arrays of `arrays.npz`, each bounded by its header before its data.
+
+    Every member must be stored uncompressed (as `write_archive` writes them), and its
+    .npy header must account for exactly its stored size: so no array can make the
+    loader allocate more than the bytes the file really holds (a 1.5 KB deflated
+    member cannot inflate to gigabytes).
+    """
+    arrays = {}
     with zipfile.ZipFile(io.BytesIO(data)) as inner:
         infos = inner.infolist()
         if len(infos) > MAX_ARRAY_ENTRIES:
@@ -135,15 +206,32 @@ def _load_arrays(data: bytes, path) -> dict:
         for info in infos:
             if not info.filename.endswith(".npy"):
                 raise ValueError(f"{path}: {ARRAYS_NAME} entry {info.filename!r} is not .npy")
-    arrays = {}
-    with np.load(io.BytesIO(data), allow_pickle=False) as npz:
-        for name in npz.files:
-            array = npz[name]
-            if array.dtype.name not in ALLOWED_DTYPES:
-                raise ValueError(f"{path}: array {name!r} has dtype {array.dtype}, which a "
-                                 "model never holds")
-            arrays[name] = array
+            name = info.filename[: -len(".npy")]
+            _check_stored(info, path, f"array {name!r}")
+            with inner.open(info) as member:
+                shape, dtype, header_size = _npy_header(member, name, path)
+                nbytes = math.prod(shape) * dtype.itemsize
+                if header_size + nbytes != info.file_size:
+                    raise ValueError(
+                        f"{path}: array {name!r} declares shape {shape} and dtype {dtype} "
+                        f"({nbytes} bytes) but its entry holds {info.file_size - header_size}; "
+                        "the file is corrupted"
+                    )
+                member.seek(0)
+                arrays[name] = np.load(io.BytesIO(member.read(info.file_size)),
+                                       allow_pickle=False)
     return arrays
+
+
+def _check_stored(info, path, what):
+    # `write_archive` never compresses arrays; a compressed one can only be crafted, and
+    # its inflated size is what the attacker chooses.
+    if info.compress_type != zipfile.ZIP_STORED or info.compress_size != info.file_size:
+        raise ValueError(
+            f"{path}: {what} is stored compressed ({info.compress_size} bytes inflating to "
+            f"{info.file_size}); probflow archives store arrays uncompressed, so this file "
+            "was not written by probflow"
+        )
 
 
 def read_archive(path) -> tuple[dict, dict]:
@@ -178,6 +266,7 @@ def read_archive(path) -> tuple[dict, dict]:
                                  f"{ARRAYS_NAME}; found {sorted(infos)}")
             config_bytes = _bounded_read(archive, infos[CONFIG_NAME], MAX_CONFIG_BYTES, path,
                                          CONFIG_NAME)
+            _check_stored(infos[ARRAYS_NAME], path, ARRAYS_NAME)
             array_bytes = _bounded_read(archive, infos[ARRAYS_NAME], MAX_ARRAYS_BYTES, path,
                                         ARRAYS_NAME)
         config = json.loads(config_bytes.decode("utf-8"))

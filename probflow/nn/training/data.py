@@ -35,12 +35,20 @@ def by_keys(data, keys, argname):
     return [data[k] for k in keys]
 
 
+def _check_numeric(arrays, argname):
+    for array in arrays:
+        if array.dtype.kind not in "biuf":
+            raise TypeError(f"`{argname}` must be numeric (bool, int or float); got dtype "
+                            f"{array.dtype} (shape {array.shape})")
+
+
 def prepare_inputs(model, x, argname="x"):
     """Validates inputs against the model: returns a list of float numpy arrays."""
     if model.graph_ready:
         x = by_keys(x, model.input_keys(), argname)
     n_inputs = len(model.inputs) if model.graph_ready else 1
     xs = as_array_list(x, n_inputs, argname)
+    _check_numeric(xs, argname)
     model.ensure_graph([a.shape[1:] for a in xs])
     lengths = {a.shape[0] for a in xs}
     if len(lengths) > 1:
@@ -53,7 +61,8 @@ def prepare_inputs(model, x, argname="x"):
                 f"`{argname}`{which} must have shape (n, {', '.join(map(str, shape))}) for this "
                 f"model; got {array.shape}"
             )
-    check_finite(xs, argname)
+    if xs[0].shape[0]:  # an empty batch (predict) has nothing to check
+        check_finite(xs, argname)
     return [_float(a) for a in xs]
 
 
@@ -68,6 +77,7 @@ def prepare_xy(model, x, y, *, xname="x", yname="y"):
                          "model.compile(optimizer=..., likelihood=...)")
     xs = prepare_inputs(model, x, xname)
     ys = as_array_list(by_keys(y, model.output_keys(), yname), len(model.outputs), yname)
+    _check_numeric(ys, yname)
     n = xs[0].shape[0]
     for array in ys:
         if array.shape[0] != n:

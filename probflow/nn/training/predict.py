@@ -151,7 +151,8 @@ def _chunked(model, x, fn, *, num_samples, seed, batch_size, axis, hooks=None):
     key = as_key(seed)
     kind, source = _source(model, num_samples)
     pieces = []
-    for c, start in enumerate(range(0, n, size)):
+    # An empty `x` runs one all-padding chunk, so the result is empty but well shaped.
+    for c, start in enumerate(range(0, max(n, 1), size)):
         stop = min(start + size, n)
         pad = size - (stop - start)
         chunk = [np.pad(a[start:stop], [(0, pad)] + [(0, 0)] * (a.ndim - 1)) for a in xs]
