@@ -18,9 +18,9 @@ from probflow.distribute.data_parallel import resolve_distribution
 from probflow.nn.callbacks.base import CallbackList
 from probflow.nn.callbacks.history import History
 from probflow.nn.callbacks.progress import ProgressBar
-from probflow.nn.training.loop import run_epochs
 from probflow.nn.training.fitted import PointPosterior, VariationalPosterior
 from probflow.nn.training.inputs import ArrayData, training_data
+from probflow.nn.training.loop import run_epochs
 from probflow.nn.training.objectives import MAP, VI
 from probflow.nn.training.programs import programs_for
 from probflow.nn.training.state import (

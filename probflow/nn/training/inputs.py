@@ -17,6 +17,7 @@ when given, else the arrays' length, else what the stream can tell (`streams`).
 
 from __future__ import annotations
 
+import numbers
 from typing import Any, NamedTuple
 
 import jax
@@ -25,7 +26,6 @@ import numpy as np
 from probflow.nn.training.data import example_weights, prepare_xy, split_validation
 from probflow.nn.training.streams import (
     ArrayStream,
-    BatchStream,
     IterableStream,
     evaluation_data,
     is_batch_iterable,
@@ -81,9 +81,12 @@ def _should_stream(x, y, stream):
     return limit is not None and total > limit // 2
 
 
-def _check_optional_int(name, value):
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+def _optional_count(name, value):
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
         raise ValueError(f"`{name}` must be None or an int >= 1; got {value!r}")
+    return int(value)
 
 
 def _validation(model, validation_data, batch_size):
@@ -126,8 +129,8 @@ def training_data(model, x, y, *, batch_size, validation_data=None, validation_s
     if not model.compiled:
         raise ValueError("the model must be compiled before fitting: call "
                          "model.compile(optimizer=..., likelihood=...)")
-    _check_optional_int("steps_per_epoch", steps_per_epoch)
-    _check_optional_int("num_train", num_train)
+    steps_per_epoch = _optional_count("steps_per_epoch", steps_per_epoch)
+    num_train = _optional_count("num_train", num_train)
     if y is None and is_batch_iterable(x):
         if sample_weight is not None:
             raise ValueError("`sample_weight` cannot go with an iterable of batches: yield "
@@ -199,8 +202,3 @@ def _array_stream(model, x, y, batch_size, sample_weight, class_weight, validati
         split = ArrayStream(model, rows(xs, slice(cut, n)), rows(ys, slice(cut, n)),
                             batch_size=batch_size)
     return train, split
-
-
-def is_stream(train) -> bool:
-    """Whether prepared training data is a stream (not device-ready arrays)."""
-    return isinstance(train, BatchStream)

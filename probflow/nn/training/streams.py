@@ -35,7 +35,8 @@ __all__ = ["ArrayStream", "BatchStream", "IterableStream", "batch_rows", "is_bat
 
 
 def _is_array(value) -> bool:
-    return hasattr(value, "shape") and hasattr(value, "dtype")
+    # numpy / jax arrays, memmaps, and array-likes such as data frames.
+    return hasattr(value, "shape") and (hasattr(value, "dtype") or hasattr(value, "__array__"))
 
 
 def is_batch_iterable(x) -> bool:
