@@ -123,6 +123,16 @@ def training_data(model, x, y, *, batch_size, validation_data=None, validation_s
 
     Returns:
         A `TrainingData`.
+
+    Example:
+        >>> import numpy as np
+        >>> from probflow import nn
+        >>> model = nn.Sequential([nn.Input((2,)), nn.Dense(1)])
+        >>> model.compile(likelihood="normal")
+        >>> batches = [(np.zeros((4, 2)), np.zeros(4)), (np.zeros((3, 2)), np.zeros(3))]
+        >>> data = training_data(model, batches, None, batch_size=32)
+        >>> type(data.train).__name__, data.num_train, data.steps_per_epoch
+        ('IterableStream', 7, 2)
     """
     if isinstance(x, TrainingData):
         return x

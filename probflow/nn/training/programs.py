@@ -140,6 +140,12 @@ class GradientPrograms:
             return jax.tree_util.tree_map(jnp.asarray, tree)
         return self.distribution.replicate(tree)
 
+    def place_batch(self, batch):
+        """A host batch on the device: one asynchronous `jax.device_put` of the tree."""
+        if self.distribution is None:
+            return jax.device_put(batch)
+        return self.distribution.replicate(batch)
+
     # -- pure pieces -----------------------------------------------------------------------
     def fixed_arguments(self):
         """Host-side values every step takes besides the state (default: none).

@@ -57,7 +57,7 @@ def run_stream_epoch(model, programs, stream, *, shuffle, callbacks):
 
     def place(item):
         batch, rows = item
-        return programs.place(batch), rows
+        return programs.place_batch(batch), rows
 
     for b, (batch, rows) in enumerate(prefetch(batches, place)):
         if hooks:
