@@ -573,19 +573,26 @@ class Model:
         return self._loss_weights
 
     # -- training / inference (implemented in probflow.nn.training) ---------------------
-    def fit(self, x, y, epochs=1, batch_size=32, validation_data=None, validation_split=0.0,
-            shuffle=True, callbacks=None, method="vi", seed=0, verbose=1, *,
-            initial_epoch=0, validation_samples=10, **options):
+    def fit(self, x, y=None, epochs=1, batch_size=32, validation_data=None,
+            validation_split=0.0, shuffle=True, callbacks=None, method="vi", seed=0, verbose=1,
+            *, initial_epoch=0, validation_samples=10, sample_weight=None, class_weight=None,
+            steps_per_epoch=None, num_train=None, stream=None, validation_steps=None,
+            **options):
         """Fits the network; returns a `History` (``history.history["loss"]``, ...).
 
         Args:
-            x: input array ``(n, ...)`` (a list of arrays for several inputs).
+            x: input array ``(n, ...)`` (a list of arrays for several inputs); or, with
+                ``y=None``, an iterable of ``(x, y)`` / ``(x, y, sample_weight)`` batches
+                (a list, a generator, a Grain data set or loader), trained batch by batch
+                with each batch put on the device one step ahead. A numpy memmap (or
+                arrays over half the device's memory) streams from the host the same way.
             y: targets ``(n, ...)`` (a list for several outputs); integer labels or
                 one-hot rows for "categorical".
             epochs: number of passes over the data (the last epoch index + 1).
             batch_size: examples per step; the last partial batch is masked so every
                 example counts exactly once per epoch.
-            validation_data: ``(x_val, y_val)`` evaluated after each epoch (``val_*`` logs).
+            validation_data: a tuple ``(x_val, y_val)`` or an iterable of batches, evaluated
+                after each epoch (``val_*`` logs).
             validation_split: fraction of the (unshuffled) data held out from the end.
             shuffle: reshuffle each epoch (a permutation inside the compiled epoch).
             callbacks: list of `probflow.nn.callbacks.Callback`.
@@ -598,6 +605,20 @@ class Model:
             verbose: 0 silent, 1 progress bar, 2 one line per epoch.
             initial_epoch: epoch to start from (resume).
             validation_samples: posterior samples per validation example.
+            sample_weight: ``(n,)`` weights of the examples' NLL terms (Keras: the loss
+                divides by the batch's row count, so a weight of 2 counts an example twice
+                against the same KL / n); metrics stay unweighted.
+            class_weight: dict class label -> weight for a classifier (labels missing
+                from it weigh 1), multiplied into `sample_weight`.
+            steps_per_epoch: batches per epoch of an iterable (an endless generator
+                needs it); None: one pass per epoch.
+            num_train: the training set's size, which divides the KL (vi) or prior
+                (map, SG-MCMC) term: needed for a generator without ``len()``; with
+                arrays, set it when they are a part of a larger training set.
+            stream: True trains arrays batch by batch from the host (never whole on the
+                device); False never streams; None streams memmaps and arrays over half
+                the device's memory.
+            validation_steps: batches of an iterable `validation_data` per evaluation.
             **options: method-specific settings: ``num_warmup``, ``num_samples``,
                 ``num_chains``, ``target_accept``, ... for "nuts"/"hmc"
                 (`mcmc_fitter.MCMCFitter`); ``step_size``, ``burn_in``, ``thin``,
@@ -614,7 +635,16 @@ class Model:
 
         fitter = get_fitter(method)
         method = method.lower()
-        accepted = tuple(getattr(fitter, "options", ()))
+        data_options = {k: v for k, v in dict(
+            sample_weight=sample_weight, class_weight=class_weight,
+            steps_per_epoch=steps_per_epoch, num_train=num_train, stream=stream,
+            validation_steps=validation_steps).items() if v is not None}
+        refused = sorted(set(data_options) - set(getattr(fitter, "data_options", ())))
+        if refused:
+            raise ValueError(f"fit(method={method!r}) does not take {refused}: it fits the "
+                             "full data set as arrays (x, y)")
+        options.update(data_options)
+        accepted = tuple(getattr(fitter, "options", ())) + tuple(data_options)
         unknown = sorted(set(options) - set(accepted))
         if unknown:
             raise TypeError(
@@ -640,12 +670,15 @@ class Model:
         with ``run_eagerly=True`` (op by op, values visible), else nothing."""
         return jax.disable_jit() if self.run_eagerly else contextlib.nullcontext()
 
-    def evaluate(self, x, y, *, num_samples=10, batch_size=256, seed=0, callbacks=None):
+    def evaluate(self, x, y=None, *, num_samples=10, batch_size=256, seed=0, steps=None,
+                 callbacks=None):
         """Loss and metrics on `(x, y)` under the posterior predictive.
 
         ``loss`` is the per-example expected NLL plus KL / n_train (the training
         objective); ``nll`` and the other metrics use the predictive mixture of
-        `num_samples` posterior draws. `callbacks` get `on_test_begin` / `_end` (the
+        `num_samples` posterior draws. `x` may be an iterable of ``(x, y)`` batches
+        with ``y=None`` (summed over its batches; at most `steps` of them).
+        `callbacks` get `on_test_begin` / `_end` (the
         result as logs) and, per batch, `on_test_batch_begin` / `_end`.
 
         Returns:
@@ -655,7 +688,7 @@ class Model:
 
         with _hooks(self, callbacks, "test") as (cbs, logs):
             result = evaluate(self, x, y, num_samples=num_samples, batch_size=batch_size,
-                              seed=seed, hooks=cbs)
+                              seed=seed, steps=steps, hooks=cbs)
             logs.update(result)
         return result
 
@@ -663,8 +696,10 @@ class Model:
         """Posterior predictive mean (class probabilities for categorical/bernoulli).
 
         Same seed (and batch size), same answer. Works through `x` in batches of
-        `batch_size` to bound memory. `callbacks` get `on_predict_begin` / `_end` and,
-        per batch, `on_predict_batch_begin` / `_end`.
+        `batch_size` to bound memory; `x` may also be an iterable of input batches (or
+        of tuples whose first item is the inputs), whose results are concatenated.
+        `callbacks` get `on_predict_begin` / `_end` and, per batch,
+        `on_predict_batch_begin` / `_end`.
 
         Returns:
             array ``(n, ...)`` (a list for several outputs).

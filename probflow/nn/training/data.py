@@ -7,11 +7,12 @@ support (e.g. out of range for "categorical"), NaN or infinity in x or y.
 
 from __future__ import annotations
 
+import jax.numpy as jnp
 import numpy as np
 
 from probflow.nn.utils import as_array_list, check_finite
 
-__all__ = ["prepare_inputs", "prepare_xy", "split_validation"]
+__all__ = ["example_weights", "prepare_inputs", "prepare_xy", "split_validation"]
 
 
 def _float(array):
@@ -99,6 +100,68 @@ def prepare_xy(model, x, y, *, xname="x", yname="y"):
                 f"built for per-example targets of shape {head.target_shape}"
             ) from None
     return xs, prepared
+
+
+def example_weights(model, ys, sample_weight=None, class_weight=None, *, name="sample_weight"):
+    """Per-example weights of the NLL terms from Keras's `sample_weight` / `class_weight`.
+
+    Args:
+        model: the compiled model (its heads say whether labels are classes).
+        ys: the prepared targets (`prepare_xy`), one array per output.
+        sample_weight: None or ``(n,)`` finite, non-negative weights.
+        class_weight: None or a dict ``class label -> weight`` (classifier heads only;
+            labels missing from it weigh 1); multiplied into `sample_weight`.
+        name: how to call `sample_weight` in messages.
+
+    Returns:
+        None (no weighting) or a float ``(n,)`` numpy array.
+
+    Example:
+        >>> import numpy as np
+        >>> from probflow import nn
+        >>> m = nn.Sequential([nn.Input((2,)), nn.Dense(3)])
+        >>> m.compile(likelihood="categorical")
+        >>> _, ys = prepare_xy(m, np.zeros((3, 2)), np.array([0, 2, 2]))
+        >>> example_weights(m, ys, class_weight={2: 0.5}).tolist()
+        [1.0, 0.5, 0.5]
+    """
+    if sample_weight is None and class_weight is None:
+        return None
+    n = ys[0].shape[0]
+    weights = np.ones(n, np.float64)
+    if sample_weight is not None:
+        sw = np.asarray(sample_weight)
+        if sw.dtype == object or not np.issubdtype(sw.dtype, np.number) or sw.shape != (n,):
+            raise ValueError(f"`{name}` must be a numeric array of shape ({n},), one weight per "
+                             f"example; got shape {sw.shape} and dtype {sw.dtype}")
+        if not (np.isfinite(sw).all() and (sw >= 0).all()):
+            raise ValueError(f"`{name}` must hold finite weights >= 0; got min {sw.min()} "
+                             f"(or NaN/inf)")
+        weights = weights * sw
+    if class_weight is not None:
+        weights = weights * _class_weights(model, ys, class_weight)
+    # The default float dtype (float64 under x64), as the masks they multiply.
+    return weights.astype(jnp.result_type(float))
+
+
+def _class_weights(model, ys, class_weight):
+    if not isinstance(class_weight, dict):
+        raise TypeError(f"`class_weight` must be a dict class label -> weight; got "
+                        f"{type(class_weight).__name__}")
+    if len(model.heads) != 1 or not model.heads[0].is_classifier:
+        names = [h.name for h in model.heads]
+        raise ValueError("`class_weight` needs a single classifier output (categorical or "
+                         f"bernoulli likelihood); this model's likelihoods are {names}: use "
+                         "`sample_weight` instead")
+    labels = ys[0].reshape(ys[0].shape[0], -1)
+    if labels.shape[1] != 1:
+        raise ValueError("`class_weight` needs one class label per example; got targets of "
+                         f"shape {ys[0].shape}")
+    labels = labels[:, 0].astype(np.int64)
+    table = {int(k): float(v) for k, v in class_weight.items()}
+    if any(not (np.isfinite(v) and v >= 0) for v in table.values()):
+        raise ValueError(f"`class_weight` values must be finite and >= 0; got {class_weight}")
+    return np.array([table.get(int(c), 1.0) for c in labels], np.float64)
 
 
 def split_validation(xs, ys, validation_split):

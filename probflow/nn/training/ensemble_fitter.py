@@ -24,6 +24,7 @@ from probflow.nn.training.fitters import (
     ensure_head_params,
     register_fitter,
 )
+from probflow.nn.training.inputs import training_data
 from probflow.nn.training.objectives import (
     MAP,
     metric_stats,
@@ -65,7 +66,7 @@ class _EnsemblePrograms(GradientPrograms):
 
     def train_step(self, state, batch, num_train, fixed):
         model, objective = self.model, self.objective
-        xs, ys, mask = batch
+        xs, ys, mask, weights = batch
         key, key_step, key_metric = jax.random.split(state.key, 3)
         num_members = jax.tree_util.tree_leaves(state.params)[0].shape[0]
         member_keys = jax.random.split(key_step, num_members)
@@ -74,7 +75,8 @@ class _EnsemblePrograms(GradientPrograms):
             def member(p, layer_state, k):
                 merged = {**p, "layers": {**p["layers"], **fixed}}
                 return objective_terms(objective, model, merged, layer_state, xs, ys, mask, k,
-                                       state.kl_weight, num_train, frozen=self.frozen)
+                                       state.kl_weight, num_train, frozen=self.frozen,
+                                       weights=weights)
 
             losses, aux = jax.vmap(member)(params, state.layer_state, member_keys)
             return jnp.sum(losses), (losses, aux)
@@ -102,13 +104,14 @@ class _EnsemblePrograms(GradientPrograms):
                                    key=key, step=state.step + 1)
         return new_state, logs
 
-    def evaluate(self, state, xs, ys, key, *, num_samples, batch_size, num_train, hooks=None):
+    def evaluate(self, state, data, key, *, num_samples, batch_size, num_train, steps=None,
+                 hooks=None):
         """Validation logs of the ensemble's predictive (``loss`` = mean member NLL)."""
         del num_samples, num_train
         draws = _draws(self.model, state)
         num_members = jax.tree_util.tree_leaves(state.params)[0].shape[0]
-        return evaluate_arrays(self.model, xs, ys, num_samples=num_members,
-                               batch_size=batch_size, seed=key, draws=draws,
+        return evaluate_arrays(self.model, data, num_samples=num_members,
+                               batch_size=batch_size, seed=key, steps=steps, draws=draws,
                                fixed=fixed_weights(self.model), hooks=hooks)
 
 
@@ -148,17 +151,20 @@ class EnsembleFitter(GradientFitter):
 
     def fit(self, model, x, y, *, epochs, batch_size, validation_data, validation_split,
             shuffle, callbacks, seed, verbose, initial_epoch, validation_samples,
-            num_members=5, distribution=None, mesh=None):
-        from probflow.nn.training.data import prepare_xy
-
+            num_members=5, distribution=None, mesh=None, **data_options):
         _check_int("num_members", num_members, 1)
+        validation_steps = data_options.pop("validation_steps", None)
+        # Prepared once (a generator is read once): builds the graph and the heads.
+        data = training_data(model, x, y, batch_size=batch_size,
+                             validation_data=validation_data,
+                             validation_split=validation_split, method="ensemble",
+                             **data_options)
         frozen = model.frozen_layer_names
         run = model.training_run
         resume = (initial_epoch > 0 and model.train_state is not None
                   and run["kind"] == "ensemble" and run["frozen"] == frozen)
         key_init, key_train, _ = jax.random.split(as_key(seed), 3)
         if not resume:
-            prepare_xy(model, x, y)  # builds the graph and the heads
             model.build_variables(key_init)
             ensure_head_params(model, key_init)
             members = [model.init(jax.random.fold_in(key_init, m)) for m in range(num_members)]
@@ -172,10 +178,11 @@ class EnsembleFitter(GradientFitter):
                                     kl_weight=model.initial_kl_weight)
             model.begin_training(state, kind="ensemble", layer_backed=False, frozen=frozen)
         return super().fit(
-            model, x, y, epochs=epochs, batch_size=batch_size, validation_data=validation_data,
-            validation_split=validation_split, shuffle=shuffle, callbacks=callbacks, seed=seed,
-            verbose=verbose, initial_epoch=initial_epoch, validation_samples=validation_samples,
-            distribution=distribution, mesh=mesh)
+            model, data, None, epochs=epochs, batch_size=batch_size,
+            validation_data=validation_data, validation_split=validation_split, shuffle=shuffle,
+            callbacks=callbacks, seed=seed, verbose=verbose, initial_epoch=initial_epoch,
+            validation_samples=validation_samples, distribution=distribution, mesh=mesh,
+            validation_steps=validation_steps)
 
     def start_run(self, model, key_init, key_train, num_train):
         # The members' run was set up in `fit`; the loop continues it as it is.

@@ -18,8 +18,8 @@ from probflow.distribute.data_parallel import resolve_distribution
 from probflow.nn.callbacks.base import CallbackList
 from probflow.nn.callbacks.history import History
 from probflow.nn.callbacks.progress import ProgressBar
-from probflow.nn.training.data import prepare_xy, split_validation
 from probflow.nn.training.fitted import PointPosterior, VariationalPosterior
+from probflow.nn.training.inputs import ArrayData, training_data
 from probflow.nn.training.loop import run_epochs
 from probflow.nn.training.objectives import MAP, VI
 from probflow.nn.training.programs import programs_for
@@ -90,6 +90,10 @@ class GradientFitter:
 
     options = ("distribution", "mesh")
 
+    #: `fit` arguments about the data, passed to `inputs.training_data`.
+    data_options = ("sample_weight", "class_weight", "steps_per_epoch", "num_train", "stream",
+                    "validation_steps")
+
     def __init__(self, objective):
         self.objective = objective
 
@@ -106,7 +110,8 @@ class GradientFitter:
 
     def fit(self, model, x, y, *, epochs, batch_size, validation_data, validation_split,
             shuffle, callbacks, seed, verbose, initial_epoch, validation_samples,
-            distribution=None, mesh=None):
+            distribution=None, mesh=None, **data_options):
+        """Runs the epochs; `data_options` are `inputs.training_data`'s (sample_weight, ...)."""
         _check_int("epochs", epochs, 0)
         _check_int("batch_size", batch_size, 1)
         strategy = resolve_distribution(distribution, mesh)
@@ -118,16 +123,13 @@ class GradientFitter:
         _check_int("validation_samples", validation_samples, 1)
         if verbose not in (0, 1, 2):
             raise ValueError(f"`verbose` must be 0, 1 or 2; got {verbose!r}")
-        xs, ys = prepare_xy(model, x, y)
-        (xs, ys), validation = split_validation(xs, ys, validation_split)
-        if validation_data is not None:
-            if not (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2):
-                raise ValueError("`validation_data` must be a tuple (x_val, y_val); got "
-                                 f"{type(validation_data).__name__}")
-            validation = prepare_xy(model, *validation_data, xname="validation_data[0]",
-                                    yname="validation_data[1]")
+        validation_steps = data_options.pop("validation_steps", None)
+        data = training_data(model, x, y, batch_size=batch_size,
+                             validation_data=validation_data,
+                             validation_split=validation_split, method=self.objective.name,
+                             **data_options)
         key_init, key_train, key_val = jax.random.split(as_key(seed), 3)
-        num_train = xs[0].shape[0]
+        num_train = data.num_train
         posterior = self.start_run(model, key_init, key_train, num_train)
 
         history = History()
@@ -137,18 +139,20 @@ class GradientFitter:
         # Last, as in Keras: it records the keys other callbacks add to the epoch's
         # logs (learning_rate, kl_weight).
         cbs.append(history)
-        num_batches = -(-xs[0].shape[0] // batch_size)
         cb_list = CallbackList(cbs, model=model, params={
-            "epochs": epochs, "steps": num_batches, "verbose": verbose,
+            "epochs": epochs, "steps": data.steps_per_epoch, "verbose": verbose,
             "batch_size": batch_size, "initial_epoch": initial_epoch, "method": self.objective.name,
         })
         model.history = history
         model.initial_epoch = initial_epoch
         programs = self.programs(model).for_distribution(strategy)
-        device_data = programs.place((xs, ys))
-        run_epochs(model, programs, device_data, validation, epochs=epochs,
+        train = data.train
+        if isinstance(train, ArrayData):
+            train = programs.place((train.xs, train.ys, train.weights))
+        run_epochs(model, programs, train, data.validation, epochs=epochs,
                    batch_size=batch_size, shuffle=shuffle, callbacks=cb_list,
-                   validation_samples=validation_samples, val_key=key_val)
+                   validation_samples=validation_samples, val_key=key_val,
+                   num_train=num_train, validation_steps=validation_steps)
         return history, self.finish(model, posterior, num_train)
 
     def finish(self, model, posterior, num_train):

@@ -73,6 +73,11 @@ class MCMCFitter:
         from probflow.inference import sample
 
         del epochs, batch_size, shuffle, initial_epoch
+        if y is None:
+            raise ValueError(
+                f"method={self.kernel!r} samples the posterior of the full data set and needs "
+                "arrays x and y; got y=None (an iterable of batches?): concatenate a finite "
+                "stream's batches into arrays, or fit it with method='sgld' / 'sghmc' / 'vi'")
         if verbose not in (0, 1, 2):
             raise ValueError(f"`verbose` must be 0, 1 or 2; got {verbose!r}")
         xs, ys = prepare_xy(model, x, y)
@@ -120,7 +125,7 @@ class MCMCFitter:
             "step_size": float(np.mean(result.step_size)),
         }
         if validation is not None:
-            val_logs = evaluate_arrays(model, *validation, num_samples=validation_samples,
+            val_logs = evaluate_arrays(model, validation, num_samples=validation_samples,
                                        seed=key_val, draws=posterior.draws, fixed=fixed)
             logs.update({f"val_{k}": v for k, v in val_logs.items()})
         cbs.on_epoch_end(0, logs)

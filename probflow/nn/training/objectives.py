@@ -61,10 +61,14 @@ class MAP(Objective):
 
 
 def objective_terms(objective, model, params, layer_state, xs, ys, mask, key, kl_weight,
-                    num_train, frozen=None):
+                    num_train, frozen=None, weights=None):
     """The training loss of one (masked) batch and what the logs need.
 
     `frozen` names the frozen layers (batch norm among them runs in inference mode).
+    `weights` (per-example sample weights, or None) multiply each example's NLL term;
+    the mean still divides by the number of unmasked rows, as Keras's
+    ``sum_over_batch_size`` does, so a weight of 2 counts an example twice against the
+    same KL / n_train.
 
     Returns:
         ``(loss, (nll, regulariser, outputs, new_layer_state))`` for `value_and_grad`.
@@ -80,11 +84,16 @@ def objective_terms(objective, model, params, layer_state, xs, ys, mask, key, kl
                                                  model.loss_weights):
         log_lik = log_lik + weight * head.log_likelihood(head_params, out, y)
     count = jnp.maximum(jnp.sum(mask), 1.0)
-    nll = -jnp.sum(mask * log_lik) / count
+    nll = -jnp.sum(weighted_mask(mask, weights) * log_lik) / count
     reg = objective.regulariser(model, params["layers"], key_forward)
     weight = kl_weight if objective.uses_kl_weight else 1.0
     loss = nll + weight * reg / num_train
     return loss, (nll, reg, outputs, new_state)
+
+
+def weighted_mask(mask, weights):
+    """The per-example multipliers of the log-likelihood: `mask`, times `weights` if given."""
+    return mask if weights is None else mask * weights
 
 
 def _interval(dist, key, num_samples, ci=0.95):

@@ -22,12 +22,12 @@ import numpy as np
 from probflow._seed import as_key
 from probflow.nn.likelihoods import Bernoulli
 from probflow.nn.metrics import Prediction
-from probflow.nn.training.data import prepare_inputs, prepare_xy
 from probflow.nn.training.fitted import DrawsPosterior, PointPosterior
 from probflow.nn.training.objectives import _interval, metric_results, metric_stats, needs_interval
 from probflow.nn.training.posterior import check_fitted, draw_indices
 from probflow.nn.training.programs import programs_for
 from probflow.nn.training.state import TrainState
+from probflow.nn.training.streams import eval_chunks, evaluation_data, input_chunks
 
 __all__ = ["evaluate", "evaluate_arrays", "predict", "predict_interval", "predictive"]
 
@@ -135,6 +135,11 @@ def _chunk_eval(model, source, xs, ys, mask, key, num_samples, kind, mean_weight
             "stats": metric_stats(model, ys, preds, mask)}
 
 
+def _size_logs(hooks, mask):
+    # Reading the mask syncs with the device: only when someone listens.
+    return None if hooks is None else {"size": int(np.sum(np.asarray(mask) > 0))}
+
+
 def _call(hooks, hook, batch, logs=None):
     if hooks is not None:
         getattr(hooks, hook)(batch, logs)
@@ -145,24 +150,18 @@ def _chunked(model, x, fn, *, num_samples, seed, batch_size, axis, hooks=None):
     _check_samples(num_samples)
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"`batch_size` must be an int >= 1; got {batch_size!r}")
-    xs = prepare_inputs(model, x)
-    n = xs[0].shape[0]
-    size = max(1, min(batch_size, n))
     key = as_key(seed)
     kind, source = _source(model, num_samples)
     pieces = []
-    # An empty `x` runs one all-padding chunk, so the result is empty but well shaped.
-    for c, start in enumerate(range(0, max(n, 1), size)):
-        stop = min(start + size, n)
-        pad = size - (stop - start)
-        chunk = [np.pad(a[start:stop], [(0, pad)] + [(0, 0)] * (a.ndim - 1)) for a in xs]
-        _call(hooks, "on_predict_batch_begin", c, {"size": stop - start})
+    for c, (chunk, rows) in enumerate(input_chunks(model, x, batch_size)):
+        _call(hooks, "on_predict_batch_begin", c, {"size": rows})
         out = fn(source, [jnp.asarray(a) for a in chunk], jax.random.fold_in(key, c),
                  num_samples=num_samples, kind=kind, mean_weights=_mean_weights(model))
-        index = (slice(None),) * axis + (slice(0, stop - start),)
+        index = (slice(None),) * axis + (slice(0, rows),)
         pieces.append([np.asarray(o[index]) for o in out])
-        _call(hooks, "on_predict_batch_end", c, {"size": stop - start,
-                                                  "outputs": pieces[-1]})
+        _call(hooks, "on_predict_batch_end", c, {"size": rows, "outputs": pieces[-1]})
+    if not pieces:
+        raise ValueError("`x` yielded no batches")
     results = [np.concatenate([p[i] for p in pieces], axis=axis) for i in range(len(pieces[0]))]
     return _as_outputs(model, results)
 
@@ -208,28 +207,32 @@ def predict_interval(model, x, *, ci=0.95, num_samples=1000, seed=0, batch_size=
             _as_outputs(model, [p[1] for p in pairs]))
 
 
-def evaluate(model, x, y, *, num_samples=10, batch_size=256, seed=0, hooks=None):
+def evaluate(model, x, y=None, *, num_samples=10, batch_size=256, seed=0, steps=None,
+             hooks=None):
     """Loss and metrics under the posterior predictive; see `Model.evaluate`."""
     posterior = check_fitted(model, "evaluate")
     _check_samples(num_samples)
-    xs, ys = prepare_xy(model, x, y)
+    data = evaluation_data(model, x, y, batch_size=batch_size)
     if posterior.reads_layers:
         programs = programs_for(model, posterior.method)
-        return programs.evaluate(_layer_state_view(model), xs, ys, as_key(seed),
+        return programs.evaluate(_layer_state_view(model), data, as_key(seed),
                                  num_samples=num_samples, batch_size=batch_size,
-                                 num_train=posterior.num_train, hooks=hooks)
-    return evaluate_arrays(model, xs, ys, num_samples=num_samples, batch_size=batch_size,
-                           seed=seed, hooks=hooks)
+                                 num_train=posterior.num_train, steps=steps,
+                                 hooks=hooks)
+    return evaluate_arrays(model, data, num_samples=num_samples, batch_size=batch_size,
+                           seed=seed, steps=steps, hooks=hooks)
 
 
-def evaluate_arrays(model, xs, ys, *, num_samples=10, batch_size=256, seed=0, draws=None,
-                    fixed=None, hooks=None):
-    """`evaluate` on prepared arrays, integrating over the model's weight draws.
+def evaluate_arrays(model, data, *, num_samples=10, batch_size=256, seed=0, draws=None,
+                    fixed=None, steps=None, hooks=None):
+    """`evaluate` on prepared data, integrating over the model's weight draws.
 
     ``loss`` is the per-example expected NLL (the mean over draws; sampling methods
     have no KL term); ``nll`` and the other metrics use the predictive mixture.
 
     Args:
+        data: ``(xs, ys)`` prepared host arrays or a `streams.BatchStream`.
+        steps: at most this many batches of a stream (None: one pass).
         draws: a `fitted.WeightDraws` to use instead of the model's own (e.g. the
             current SG-MCMC position during training).
         fixed: with `draws`, the frozen layers' weights.
@@ -241,25 +244,20 @@ def evaluate_arrays(model, xs, ys, *, num_samples=10, batch_size=256, seed=0, dr
     kind, source = _source(model, num_samples, draws, fixed)
     program = _programs(model)["eval"]
     key = as_key(seed)
-    n = xs[0].shape[0]
-    size = max(1, min(batch_size, n))
     totals = None
-    for b, start in enumerate(range(0, n, size)):
-        stop = min(start + size, n)
-        pad = [(0, size - (stop - start))]
-        xb = [jnp.asarray(np.pad(a[start:stop], pad + [(0, 0)] * (a.ndim - 1))) for a in xs]
-        yb = [jnp.asarray(np.pad(a[start:stop], pad + [(0, 0)] * (a.ndim - 1))) for a in ys]
-        mask = (jnp.arange(size) < stop - start).astype(jnp.result_type(float))
-        _call(hooks, "on_test_batch_begin", b, {"size": stop - start})
+    for b, (xb, yb, mask) in enumerate(eval_chunks(data, batch_size, steps=steps)):
+        _call(hooks, "on_test_batch_begin", b, _size_logs(hooks, mask))
         out = program(source, xb, yb, mask, jax.random.fold_in(key, b),
                       num_samples=num_samples, kind=kind,
                       mean_weights=_mean_weights(model))
-        _call(hooks, "on_test_batch_end", b, {"size": stop - start})
+        _call(hooks, "on_test_batch_end", b, _size_logs(hooks, mask))
         totals = out if totals is None else jax.tree_util.tree_map(jnp.add, totals, out)
+    if totals is None:
+        raise ValueError("the evaluation data yielded no batches (a one-shot generator "
+                         "already read?)")
     logs = {"loss": totals["nll_sum"] / jnp.maximum(totals["count"], 1.0)}
     logs.update(metric_results(model, totals["stats"]))
     return {k: float(v) for k, v in logs.items()}
-
 
 
 def _layer_state_view(model):

@@ -15,6 +15,7 @@ import math
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 
 from probflow.nn.training.objectives import (
@@ -27,6 +28,7 @@ from probflow.nn.training.objectives import (
     predictions,
 )
 from probflow.nn.training.state import merge_trainable, split_trainable
+from probflow.nn.training.streams import eval_chunks
 
 __all__ = ["GradientPrograms", "programs_for"]
 
@@ -63,6 +65,14 @@ def _gather(arrays, idx):
     return [a[idx] for a in arrays]
 
 
+def _step_totals(logs, objective):
+    """What an epoch sums of a step's logs (or of stacked logs, summed afterwards)."""
+    count = logs["count"]
+    return {"loss_sum": count * logs["loss"], "count": count,
+            "reg_sum": logs[objective.regulariser_name],
+            "steps": jnp.ones_like(count), "stats": logs["stats"]}
+
+
 class GradientPrograms:
     """Jitted training/evaluation functions for one compiled model and objective.
 
@@ -81,17 +91,22 @@ class GradientPrograms:
         # `for_distribution`).
         self.distribution = None
         self._variants = {}
+        self._totals_shapes = {}
         self.epoch_calls = 0
         self.step_calls = 0
         self._compile()
 
     def _compile(self):
         model, objective = self.model, self.objective
-        self._run_epoch = jax.jit(self._epoch_impl, static_argnames=("batch_size", "shuffle"))
+        self._run_epoch = jax.jit(self._epoch_impl,
+                                  static_argnames=("batch_size", "shuffle", "num_train"))
         self._epoch_batches = jax.jit(self._batches_impl,
                                       static_argnames=("num_examples", "batch_size", "shuffle"))
-        self._step = jax.jit(self._step_on_indices_impl)
+        self._step = jax.jit(self._step_on_indices_impl, static_argnames=("num_train",))
+        self._stream_step = jax.jit(self._stream_step_impl, static_argnames=("num_train",))
+        self._epoch_key = jax.jit(self._epoch_key_impl)
         self._summarize = jax.jit(self._summarize_impl)
+        self._summarize_totals = jax.jit(self._summarize_totals_impl)
         self._eval = jax.jit(self._eval_impl, static_argnames=("num_samples",))
         self._regulariser = jax.jit(
             lambda layer_params, key: objective.regulariser(model, layer_params, key))
@@ -109,6 +124,7 @@ class GradientPrograms:
             variant = copy.copy(self)
             variant.distribution = distribution
             variant._variants = {}
+            variant._totals_shapes = {}
             variant.epoch_calls = variant.step_calls = 0
             variant._compile()
             self._variants[distribution] = variant
@@ -125,6 +141,12 @@ class GradientPrograms:
             return jax.tree_util.tree_map(jnp.asarray, tree)
         return self.distribution.replicate(tree)
 
+    def place_batch(self, batch):
+        """A host batch on the device: one asynchronous `jax.device_put` of the tree."""
+        if self.distribution is None:
+            return jax.device_put(batch)
+        return self.distribution.replicate(batch)
+
     # -- pure pieces -----------------------------------------------------------------------
     def fixed_arguments(self):
         """Host-side values every step takes besides the state (default: none).
@@ -136,17 +158,20 @@ class GradientPrograms:
         return {}
 
     def train_step(self, state, batch, num_train, fixed):
-        """One optimizer step on a masked batch ``(xs, ys, mask)``: ``(state, logs)``."""
+        """One optimizer step on a masked batch ``(xs, ys, mask, weights)``: ``(state, logs)``.
+
+        `weights` is None or the per-example sample weights (`objective_terms`).
+        """
         del fixed  # the frozen params are inside state.params here
         model, objective = self.model, self.objective
-        xs, ys, mask = batch
+        xs, ys, mask, weights = batch
         key, key_step, key_metric = jax.random.split(state.key, 3)
         trainable, fixed = split_trainable(state.params, self.frozen)
 
         def loss_fn(trainable_params):
             return objective_terms(objective, model, merge_trainable(trainable_params, fixed),
                                    state.layer_state, xs, ys, mask, key_step, state.kl_weight,
-                                   num_train, frozen=self.frozen)
+                                   num_train, frozen=self.frozen, weights=weights)
 
         (loss, (nll, reg, outputs, layer_state)), grads = jax.value_and_grad(
             loss_fn, has_aux=True)(trainable)
@@ -180,36 +205,59 @@ class GradientPrograms:
         return (state._replace(key=key), idx.reshape(num_batches, batch_size),
                 mask.reshape(num_batches, batch_size))
 
-    def _step_on_indices_impl(self, state, fixed, xs, ys, idx, mask):
-        batch = (_gather(xs, idx), _gather(ys, idx), mask)
+    def _step_on_indices_impl(self, state, fixed, xs, ys, idx, mask, weights=None,
+                              num_train=None):
+        # num_train None: the arrays are the whole training set.
+        batch_weights = None if weights is None else weights[idx]
+        batch = (_gather(xs, idx), _gather(ys, idx), mask, batch_weights)
+        return self._distributed_step(state, fixed, batch,
+                                      xs[0].shape[0] if num_train is None else num_train)
+
+    def _distributed_step(self, state, fixed, batch, num_train):
         strategy = self.distribution
         if strategy is None:
-            return self.train_step(state, batch, xs[0].shape[0], fixed)
+            return self.train_step(state, batch, num_train, fixed)
         # Rows split over the devices, state replicated: the compiler partitions the step
         # and inserts the gradient all-reduce; the values are those of one device.
-        state, logs = self.train_step(state, strategy.shard_batch(batch), xs[0].shape[0], fixed)
+        state, logs = self.train_step(state, strategy.shard_batch(batch), num_train, fixed)
         return strategy.replicate_within(state), logs
+
+    def _stream_step_impl(self, state, fixed, totals, batch, num_train):
+        """A step on a batch that came from the host, its logs added to `totals` on device."""
+        state, logs = self._distributed_step(state, fixed, batch, num_train)
+        totals = jax.tree_util.tree_map(jnp.add, totals, _step_totals(logs, self.objective))
+        return state, totals, logs
+
+    def _epoch_key_impl(self, state):
+        # The key split `_batches_impl` makes for the permutation: a stream's step keys
+        # are then those of the array path's steps.
+        key, _ = jax.random.split(state.key)
+        return state._replace(key=key)
 
     def _summarize_impl(self, batch_logs):
         """Epoch logs from stacked per-batch logs: example-weighted means, exact metrics."""
-        counts = batch_logs["count"]
-        total = jnp.maximum(jnp.sum(counts), 1.0)
+        totals = jax.tree_util.tree_map(lambda a: jnp.sum(a, axis=0),
+                                        _step_totals(batch_logs, self.objective))
+        return self._summarize_totals_impl(totals)
+
+    def _summarize_totals_impl(self, totals):
         reg_name = self.objective.regulariser_name
         out = {
-            "loss": jnp.sum(counts * batch_logs["loss"]) / total,
-            reg_name: jnp.mean(batch_logs[reg_name]),
+            "loss": totals["loss_sum"] / jnp.maximum(totals["count"], 1.0),
+            reg_name: totals["reg_sum"] / totals["steps"],
         }
-        sums = jax.tree_util.tree_map(lambda a: jnp.sum(a, axis=0), batch_logs["stats"])
-        out.update(metric_results(self.model, sums))
+        out.update(metric_results(self.model, totals["stats"]))
         return out
 
-    def _epoch_impl(self, state, fixed, xs, ys, batch_size, shuffle):
+    def _epoch_impl(self, state, fixed, xs, ys, batch_size, shuffle, weights=None,
+                    num_train=None):
         num_examples = xs[0].shape[0]
         state, idx, mask = self._batches_impl(state, num_examples, batch_size, shuffle)
 
         def body(carry, inputs):
             batch_idx, batch_mask = inputs
-            return self._step_on_indices_impl(carry, fixed, xs, ys, batch_idx, batch_mask)
+            return self._step_on_indices_impl(carry, fixed, xs, ys, batch_idx, batch_mask,
+                                              weights, num_train)
 
         state, batch_logs = jax.lax.scan(body, state, (idx, mask))
         return state._replace(epoch=state.epoch + 1), self._summarize_impl(batch_logs)
@@ -234,49 +282,96 @@ class GradientPrograms:
         }
 
     # -- host-facing calls -----------------------------------------------------------------
-    def run_epoch(self, state, xs, ys, *, batch_size, shuffle):
-        """The fused epoch: ``(new_state, epoch logs as device scalars)``."""
+    def run_epoch(self, state, xs, ys, *, batch_size, shuffle, weights=None, num_train=None):
+        """The fused epoch: ``(new_state, epoch logs as device scalars)``.
+
+        `weights`: per-example sample weights on device, or None. `num_train`: the
+        training set's size when `xs` is only part of it (None: ``len(xs[0])``).
+        """
         self.epoch_calls += 1
-        state, fixed, xs, ys = self._placed((state, self.fixed_arguments(), xs, ys))
-        return self._run_epoch(state, fixed, xs, ys, batch_size=batch_size, shuffle=shuffle)
+        state, fixed, xs, ys, weights = self._placed(
+            (state, self.fixed_arguments(), xs, ys, weights))
+        return self._run_epoch(state, fixed, xs, ys, batch_size=batch_size, shuffle=shuffle,
+                               weights=weights, num_train=num_train)
 
     def epoch_batches(self, state, num_examples, *, batch_size, shuffle):
         """``(state, idx [num_batches, batch_size], mask)`` for the batch-hook path."""
         return self._epoch_batches(self._placed(state), num_examples=num_examples,
                                    batch_size=batch_size, shuffle=shuffle)
 
-    def step_on_indices(self, state, xs, ys, idx, mask):
+    def step_on_indices(self, state, xs, ys, idx, mask, weights=None, num_train=None):
         """One jitted step on the rows `idx` of the device data."""
         self.step_calls += 1
-        return self._step(*self._placed((state, self.fixed_arguments(), xs, ys, idx, mask)))
+        return self._step(*self._placed((state, self.fixed_arguments(), xs, ys, idx, mask,
+                                         weights)), num_train=num_train)
 
     def summarize(self, batch_logs):
         return self._summarize(batch_logs)
 
-    def evaluate(self, state, xs, ys, key, *, num_samples, batch_size, num_train, hooks=None):
-        """Loss and metrics over host arrays, in padded batches of `batch_size`.
+    # -- the streaming path (training/stream_loop.py) -------------------------------------
+    def begin_stream_epoch(self, state):
+        """The state a streamed epoch starts from (the array path's epoch key split)."""
+        return self._epoch_key(self._placed(state))
+
+    def stream_step(self, state, totals, batch, *, num_train):
+        """One jitted step on a device batch ``(xs, ys, mask, weights)``.
+
+        Args:
+            state: the train state.
+            totals: the epoch's running log sums, or None at the epoch's first step.
+            batch: padded device arrays; `weights` None or ``[rows]``.
+            num_train: the data set's size (static: the KL divisor).
+
+        Returns:
+            ``(state, totals, logs)``, all on device (nothing is read back).
+        """
+        self.step_calls += 1
+        state, fixed = self._placed((state, self.fixed_arguments()))
+        if totals is None:
+            totals = self._zero_totals(state, fixed, batch, num_train)
+        return self._stream_step(state, fixed, totals, batch, num_train=num_train)
+
+    def _zero_totals(self, state, fixed, batch, num_train):
+        # Traced once per batch shape (the metric stats' structure comes from the step).
+        signature = (num_train, jax.tree_util.tree_structure(batch),
+                     tuple(jnp.shape(a) for a in jax.tree_util.tree_leaves(batch)))
+        if signature not in self._totals_shapes:
+            def step_totals(state, fixed, batch):
+                logs = self._distributed_step(state, fixed, batch, num_train)[1]
+                return _step_totals(logs, self.objective)
+
+            self._totals_shapes[signature] = jax.eval_shape(step_totals, state, fixed, batch)
+        return jax.tree_util.tree_map(lambda a: jnp.zeros(a.shape, a.dtype),
+                                      self._totals_shapes[signature])
+
+    def summarize_totals(self, totals):
+        """Epoch logs (device scalars) from a streamed epoch's totals."""
+        return self._summarize_totals(totals)
+
+    def evaluate(self, state, data, key, *, num_samples, batch_size, num_train, steps=None,
+                 hooks=None):
+        """Loss and metrics over host data, in padded batches.
+
+        Args:
+            data: ``(xs, ys)`` host arrays (batches of `batch_size`) or a
+                `streams.BatchStream` (its batches; at most `steps` of them).
+            hooks: a `CallbackList` whose ``on_test_batch_*`` hooks run per batch.
 
         Returns:
             dict name -> Python float (``loss``, the regulariser, metrics).
         """
-        n = xs[0].shape[0]
-        batch_size = max(1, min(batch_size, n))
         totals = None
-        for b, start in enumerate(range(0, n, batch_size)):
-            stop = min(start + batch_size, n)
-            pad = batch_size - (stop - start)
-            xb = [jnp.pad(jnp.asarray(a[start:stop]), [(0, pad)] + [(0, 0)] * (a.ndim - 1))
-                  for a in xs]
-            yb = [jnp.pad(jnp.asarray(a[start:stop]), [(0, pad)] + [(0, 0)] * (a.ndim - 1))
-                  for a in ys]
-            mask = (jnp.arange(batch_size) < stop - start).astype(jnp.result_type(float))
+        for b, (xb, yb, mask) in enumerate(eval_chunks(data, batch_size, steps=steps)):
             if hooks is not None:
-                hooks.on_test_batch_begin(b, {"size": stop - start})
+                hooks.on_test_batch_begin(b, None)
             out = self._eval(state.params, state.layer_state, xb, yb, mask,
                              jax.random.fold_in(key, b), num_samples=num_samples)
             if hooks is not None:
-                hooks.on_test_batch_end(b, {"size": stop - start})
+                hooks.on_test_batch_end(b, {"size": int(np.sum(np.asarray(mask) > 0))})
             totals = out if totals is None else jax.tree_util.tree_map(jnp.add, totals, out)
+        if totals is None:
+            raise ValueError("the evaluation data yielded no batches (a one-shot generator "
+                             "already read?)")
         # One KL draw for the whole data set (its own key, apart from the batches').
         reg = self._regulariser(state.params["layers"], jax.random.split(key)[1])
         weight = state.kl_weight if self.objective.uses_kl_weight else 1.0

@@ -31,7 +31,6 @@ SG-MCMC.
 
 from __future__ import annotations
 
-import math
 from typing import Any, NamedTuple
 
 import jax
@@ -47,7 +46,14 @@ from probflow.nn.training.fitters import (
     ensure_head_params,
     register_fitter,
 )
-from probflow.nn.training.objectives import Objective, metric_stats, needs_interval, predictions
+from probflow.nn.training.inputs import training_data
+from probflow.nn.training.objectives import (
+    Objective,
+    metric_stats,
+    needs_interval,
+    predictions,
+    weighted_mask,
+)
 from probflow.nn.training.posterior import stack_draws
 from probflow.nn.training.predict import evaluate_arrays
 from probflow.nn.training.programs import GradientPrograms, programs_for
@@ -190,7 +196,8 @@ class _SGMCMCPrograms(GradientPrograms):
 
     def train_step(self, state, batch, num_train, fixed):
         model = self.model
-        xs, ys, mask = batch
+        xs, ys, mask, weights = batch
+        ll_weights = weighted_mask(mask, weights)
         key, key_step, key_metric = jax.random.split(state.key, 3)
         carry = state.opt_state
         index = jnp.minimum(state.step, carry.step_sizes.shape[0] - 1)
@@ -200,8 +207,8 @@ class _SGMCMCPrograms(GradientPrograms):
         def logdensity(weights, unused_batch):
             del unused_batch
             pointwise = log_likelihood(model, weights, state.layer_state, xs, ys, fixed)
-            scaled = sum(w * jnp.sum(mask * ll) for w, ll in zip(model.loss_weights, pointwise)
-                         ) * (num_train / count)
+            scaled = sum(w * jnp.sum(ll_weights * ll)
+                         for w, ll in zip(model.loss_weights, pointwise)) * (num_train / count)
             return log_prior(model, weights) + scaled
 
         def chain_step(chain, kernel_state):
@@ -233,7 +240,7 @@ class _SGMCMCPrograms(GradientPrograms):
         def chain_logs(weights, chain_key):
             outputs = network_outputs(model, weights, state.layer_state, xs, fixed)
             pointwise = log_likelihood(model, weights, state.layer_state, xs, ys, fixed)
-            nll = -sum(jnp.sum(mask * ll) for ll in pointwise) / count
+            nll = -sum(jnp.sum(ll_weights * ll) for ll in pointwise) / count
             neg_log_prior = -log_prior(model, weights)
             _, preds = predictions(model, weights["likelihood"], [o[None] for o in outputs],
                                    ys, chain_key, need_interval=needs_interval(model))
@@ -249,15 +256,16 @@ class _SGMCMCPrograms(GradientPrograms):
                                    step=state.step + 1)
         return new_state, logs
 
-    def evaluate(self, state, xs, ys, key, *, num_samples, batch_size, num_train, hooks=None):
+    def evaluate(self, state, data, key, *, num_samples, batch_size, num_train, steps=None,
+                 hooks=None):
         """Validation logs at the chains' current positions (one draw per chain)."""
         del num_samples, num_train
         num_chains = jax.tree_util.tree_leaves(state.params)[0].shape[0]
         weights = jax.tree_util.tree_map(lambda a: a[:, None], state.params)
         layer_state = jax.tree_util.tree_map(
             lambda a: jnp.broadcast_to(a, (num_chains, 1) + jnp.shape(a)), state.layer_state)
-        return evaluate_arrays(self.model, xs, ys, num_samples=num_chains,
-                               batch_size=batch_size, seed=key,
+        return evaluate_arrays(self.model, data, num_samples=num_chains,
+                               batch_size=batch_size, seed=key, steps=steps,
                                draws=WeightDraws(weights, layer_state),
                                fixed=self.fixed_arguments(), hooks=hooks)
 
@@ -345,16 +353,22 @@ class SGMCMCFitter(GradientFitter):
             shuffle, callbacks, seed, verbose, initial_epoch, validation_samples,
             num_chains=4, step_size=None, burn_in=None, thin=None, num_cycles=None,
             exploration_ratio=0.5, friction=DEFAULT_FRICTION, temperature=1.0,
-            adapt_mass=None, distribution=None, mesh=None):
-        from probflow.nn.training.data import prepare_xy, split_validation
-
+            adapt_mass=None, distribution=None, mesh=None, **data_options):
         _check_int("epochs", epochs, 1)
         _check_int("batch_size", batch_size, 1)
         _check_int("num_chains", num_chains, 1)
-        xs, ys = prepare_xy(model, x, y)
-        (xs, _), _ = split_validation(xs, ys, validation_split)
-        num_train = xs[0].shape[0]
-        steps_per_epoch = math.ceil(num_train / batch_size)
+        validation_steps = data_options.pop("validation_steps", None)
+        data = training_data(model, x, y, batch_size=batch_size,
+                             validation_data=validation_data,
+                             validation_split=validation_split, method=self.method,
+                             **data_options)
+        num_train = data.num_train
+        steps_per_epoch = data.steps_per_epoch
+        if steps_per_epoch is None:
+            raise ValueError(
+                f"method={self.method!r} lays out its step sizes and kept draws over "
+                "epochs * steps_per_epoch steps: pass steps_per_epoch= with an iterable "
+                "without len()")
         burn_in = epochs // 2 if burn_in is None else burn_in
         _check_int("burn_in", burn_in, 0)
         if burn_in >= epochs:
@@ -410,10 +424,11 @@ class SGMCMCFitter(GradientFitter):
             model.begin_training(state._replace(opt_state=carry), kind=self.method,
                                  layer_backed=False, frozen=frozen)
         return super().fit(
-            model, x, y, epochs=epochs, batch_size=batch_size, validation_data=validation_data,
-            validation_split=validation_split, shuffle=shuffle, callbacks=callbacks, seed=seed,
-            verbose=verbose, initial_epoch=initial_epoch, validation_samples=validation_samples,
-            distribution=distribution, mesh=mesh)
+            model, data, None, epochs=epochs, batch_size=batch_size,
+            validation_data=validation_data, validation_split=validation_split, shuffle=shuffle,
+            callbacks=callbacks, seed=seed, verbose=verbose, initial_epoch=initial_epoch,
+            validation_samples=validation_samples, distribution=distribution, mesh=mesh,
+            validation_steps=validation_steps)
 
     def start_run(self, model, key_init, key_train, num_train):
         # The chains' run was set up in `fit`; the loop continues it as it is.
