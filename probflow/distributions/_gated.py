@@ -69,6 +69,10 @@ class GatedDistribution(Distribution):
             changes["gate_logits"] = jnp.broadcast_to(self.gate_logits, batch_shape)
         return self._replace(**changes)
 
+    def _broadcast(self, value):
+        value = jnp.asarray(value, self.dtype)
+        return jnp.broadcast_to(value, jnp.broadcast_shapes(value.shape, self.batch_shape))
+
     # -- gate -------------------------------------------------------------------------
     def gate_probs(self):
         """The gate probability, whichever parametrisation was given."""

@@ -7,6 +7,7 @@ import jax.numpy as jnp
 from jax.scipy.special import betainc, gammaln
 
 from probflow.distributions import constraints
+from probflow.distributions._discrete_quantile import discrete_quantile
 from probflow.distributions._util import promote_params
 from probflow.distributions.distribution import Distribution
 
@@ -46,6 +47,11 @@ class _GammaPoissonBase(Distribution):
         k = jnp.floor(jnp.asarray(value))
         tail = betainc(concentration, jnp.maximum(k, 0.0) + 1.0, rate / (1.0 + rate))
         return jnp.where(k < 0, 0.0, tail).astype(self.dtype)
+
+    def icdf(self, p):
+        """The smallest k with ``cdf(k) >= p`` (by bracketing and bisection)."""
+        p = jnp.asarray(p, self.dtype)
+        return discrete_quantile(self.cdf, jnp.broadcast_to(p, jnp.broadcast_shapes(p.shape, self.batch_shape)), 0.0)
 
     def mean(self):
         concentration, rate = self._shape_rate()

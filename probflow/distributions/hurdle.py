@@ -4,59 +4,14 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-from jax import lax
 
+from probflow.distributions._discrete_quantile import discrete_quantile
 from probflow.distributions._gated import GatedDistribution
 from probflow.distributions.exponential import log1mexp
 from probflow.distributions.gamma_poisson import NegativeBinomial2
 from probflow.distributions.poisson import Poisson
 
 __all__ = ["HurdleDistribution", "HurdleNegativeBinomial2", "HurdlePoisson"]
-
-# Rounds of rejection (redraw the zeros) before the remaining zeros are drawn by an
-# inverse-cdf search; after this many rounds only bases with P(0) near 1 are left,
-# whose zero-truncated quantiles are small, so the search is short.
-_REJECTION_ROUNDS = 32
-
-
-def positive_draw(key, base, sample_shape):
-    """Draws of a discrete `base` (on 0, 1, 2, ...) conditioned on being positive.
-
-    Args:
-        key: a `jax.random` key.
-        base: a univariate discrete distribution with `cdf` and ``P(X > 0) > 0``.
-        sample_shape: tuple prepended to ``base.batch_shape``.
-
-    Returns:
-        Positive integers (as floats) of shape ``sample_shape + base.batch_shape``.
-    """
-    key_reject, key_search = jax.random.split(key)
-
-    def redraw(state):
-        key, draws, rounds = state
-        key, sub = jax.random.split(key)
-        fresh = base.sample(sub, sample_shape)
-        return key, jnp.where(draws > 0, draws, fresh), rounds + 1
-
-    def rejecting(state):
-        _, draws, rounds = state
-        return jnp.any(draws == 0) & (rounds < _REJECTION_ROUNDS)
-
-    shape = sample_shape + base.batch_shape
-    start = jnp.zeros(shape, base.dtype)
-    _, draws, _ = lax.while_loop(rejecting, redraw, (key_reject, start, 0))
-    # Remaining zeros: the smallest k >= 1 with cdf(k) >= u, u ~ U(cdf(0), 1).
-    cdf0 = base.cdf(jnp.zeros((), base.dtype))
-    u = cdf0 + (1.0 - cdf0) * jax.random.uniform(key_search, shape, base.dtype)
-
-    def step(k):
-        return jnp.where((draws == 0) & (base.cdf(k) < u), k + 1.0, k)
-
-    def searching(k):
-        return jnp.any((draws == 0) & (base.cdf(k) < u))
-
-    searched = lax.while_loop(searching, step, jnp.ones(shape, base.dtype))
-    return jnp.where(draws > 0, draws, searched)
 
 
 class _Hurdle(GatedDistribution):
@@ -66,10 +21,14 @@ class _Hurdle(GatedDistribution):
         return self.base.log_prob(jnp.zeros((), self.dtype))
 
     def _sample(self, key, sample_shape):
-        key_gate, key_base = jax.random.split(key)
-        shape = sample_shape + self.batch_shape
-        positive = positive_draw(key_base, self.base.expand(self.batch_shape), sample_shape)
-        return jnp.where(self._draw_gate(key_gate, shape), 0.0, positive).astype(self.dtype)
+        # Inverse cdf: exact, and O(log k) cdf evaluations even where P_base(0) is near 1
+        # (where drawing the base until it is positive would take many rounds).
+        u = jax.random.uniform(key, sample_shape + self.batch_shape, self.dtype)
+        return self.icdf(u)
+
+    def icdf(self, p):
+        """The smallest k with ``cdf(k) >= p`` (by bracketing and bisection)."""
+        return discrete_quantile(self.cdf, self._broadcast(p), 0.0)
 
     def _log_prob(self, value):
         log_gate, log_keep = self._log_gate()

@@ -13,6 +13,7 @@ import jax.numpy as jnp
 from jax.scipy.special import log_ndtr
 
 from probflow.distributions import constraints
+from probflow.distributions._discrete_quantile import discrete_quantile
 from probflow.distributions._util import promote_params
 from probflow.distributions.categorical import Categorical, kl_categorical_probs
 from probflow.distributions.distribution import Distribution
@@ -88,6 +89,12 @@ class _Ordered(Distribution):
 
     def cdf(self, value):
         return self._categorical().cdf(value)
+
+    def icdf(self, p):
+        """The smallest category k with ``cdf(k) >= p``."""
+        p = jnp.asarray(p, self.dtype)
+        p = jnp.broadcast_to(p, jnp.broadcast_shapes(p.shape, self.batch_shape))
+        return jnp.minimum(discrete_quantile(self.cdf, p, 0.0), self.num_categories - 1.0)
 
     def mean(self):
         k = jnp.arange(self.num_categories, dtype=self.dtype)

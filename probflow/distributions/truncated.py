@@ -6,6 +6,7 @@ import jax
 import jax.numpy as jnp
 
 from probflow.distributions._bounded import BoundedDistribution
+from probflow.distributions._discrete_quantile import discrete_quantile
 from probflow.distributions.exponential import log1mexp
 
 __all__ = ["Truncated"]
@@ -17,9 +18,10 @@ class Truncated(BoundedDistribution):
     """``X ~ base`` conditioned on ``low <= X <= high``; density ``p(x) / P(low <= X <= high)``.
 
     Works for any univariate base with `log_cdf` and `log_survival_function`; the
-    normaliser is taken from whichever tail keeps the digits. Draws (and `icdf`) invert
-    the base's cdf, so they need `base.icdf` (continuous bases); they are
-    reparameterised when the base's `icdf` is differentiable.
+    normaliser is taken from whichever tail keeps the digits. Draws invert the cdf:
+    through `base.icdf` (refined by Newton steps) for a continuous base, reparameterised
+    when that is differentiable; by bracketing and bisection on the cdf for a discrete
+    base whose support has a lower bound.
 
     Args:
         base: a univariate distribution.
@@ -65,9 +67,21 @@ class Truncated(BoundedDistribution):
         below = (value < self.low) | jnp.isneginf(value)
         return jnp.clip(jnp.where(below, 0.0, jnp.where(value >= self.high, 1.0, c)), 0.0, 1.0)
 
+    def _discrete_icdf(self, p):
+        lowest = getattr(self.base.support, "lower_bound", None)
+        if lowest is None:
+            raise NotImplementedError(
+                f"Truncated: icdf of a discrete base needs a support with a lower bound; "
+                f"got {self.base.support!r}"
+            )
+        lower = jnp.where(jnp.isneginf(self.low), lowest, self.low)
+        p = jnp.asarray(p, self.dtype)
+        p = jnp.broadcast_to(p, jnp.broadcast_shapes(p.shape, self.batch_shape))
+        return jnp.minimum(discrete_quantile(self.cdf, p, lower), self.high)
+
     def icdf(self, p):
         if self._is_discrete:
-            raise NotImplementedError("Truncated: icdf and sampling need a continuous base")
+            return self._discrete_icdf(p)
         p = jnp.asarray(p)
         log_mass = self._log_mass_inside()
         from_right = self._from_right()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from probflow.distributions._discrete_quantile import discrete_quantile
 from probflow.distributions._gated import GatedDistribution
 from probflow.distributions.gamma_poisson import NegativeBinomial2
 from probflow.distributions.poisson import Poisson
@@ -45,6 +46,10 @@ class _ZeroInflated(GatedDistribution):
         gate = self.gate_probs()
         inside = gate + (1.0 - gate) * self.base.cdf(value)
         return jnp.where(jnp.asarray(value) < 0, 0.0, inside).astype(self.dtype)
+
+    def icdf(self, p):
+        """The smallest k with ``cdf(k) >= p`` (by bracketing and bisection)."""
+        return discrete_quantile(self.cdf, self._broadcast(p), 0.0)
 
     def mean(self):
         keep = 1.0 - self.gate_probs()

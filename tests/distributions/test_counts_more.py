@@ -65,6 +65,12 @@ def test_gamma_poisson_and_negative_binomial2_vs_scipy(x64):
     assert_close(got["mean"], mu)
     assert_close(got["variance"], mu + mu**2 / phi)
     assert_close(evaluate(dist.GammaPoisson(a, b), -1.0, ("cdf",))["cdf"], 0.0)
+    # Quantiles: scipy's ppf, except p = 0 (scipy gives -1, below the support; ours 0).
+    p = np.array([[0.0], [1e-9], [0.1], [0.5], [0.99], [1 - 1e-9], [1.0]])
+    got = evaluate(dist.GammaPoisson(a, b), p, ("icdf",))["icdf"]
+    assert_close(got, np.maximum(st.nbinom(a, b / (1 + b)).ppf(p), 0.0))
+    got = evaluate(dist.NegativeBinomial2(mu, phi), p, ("icdf",))["icdf"]
+    assert_close(got, np.maximum(st.nbinom(phi, phi / (phi + mu)).ppf(p), 0.0))
 
 
 def test_beta_binomial_vs_scipy(x64):
@@ -133,6 +139,7 @@ def test_zipf_vs_scipy(x64):
     assert_close(got["variance"][2:], ref.var()[2:])
     assert np.isinf(np.asarray(got["mean"])[0]) and np.isinf(np.asarray(got["variance"])[1])
     assert np.isneginf(float(dist.Zipf(2.0).log_prob(0.0)))
+
 
 
 def _mp_skellam_log_pmf(k, mu1, mu2):
@@ -220,6 +227,10 @@ def test_gated_families_vs_definition(name, x64):
     pmf = np.exp(log_pmf)
     got = evaluate(d, SUPPORT, ("log_prob", "cdf", "mean", "variance"))
     assert_close(got["log_prob"], log_pmf)
+    # Quantiles: the first k whose cumulative mass reaches p.
+    p = np.array([0.0, 0.05, 0.3, 0.5, 0.77, 0.999])
+    want = np.searchsorted(np.cumsum(pmf) - 1e-12, p)
+    assert_close(evaluate(d, p, ("icdf",))["icdf"], want)
     assert_close(np.exp(np.asarray(got["log_prob"])).sum(), 1.0, rtol=1e-12)
     assert_close(got["cdf"], np.cumsum(pmf), rtol=1e-9, atol=1e-15)
     mean = np.sum(SUPPORT * pmf)
@@ -250,6 +261,9 @@ def test_ordered_logistic_and_probit_vs_definition(x64):
         assert_close(got["variance"], probs @ np.arange(4.0) ** 2 - (probs @ np.arange(4.0)) ** 2)
         assert_close(got["entropy"], -np.sum(probs * np.log(probs), -1))
         assert_close(got["mode"], np.argmax(probs, -1))
+        p = np.array([[0.0], [0.2], [0.5], [0.97]])
+        want = np.array([[np.searchsorted(np.cumsum(row), q) for row in probs] for q in p[:, 0]])
+        assert_close(evaluate(d, p, ("icdf",))["icdf"], want)
         assert np.all(np.isneginf(np.asarray(d.log_prob(np.array([[-1.0], [4.0], [0.5]])))))
     # Far tails: each category's mass keeps full relative precision (mpmath reference).
     mp_cdfs = {

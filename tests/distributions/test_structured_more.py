@@ -340,6 +340,13 @@ def test_truncated_vs_scipy(x64):
     want = np.where((k >= 1) & (k <= 6), ref_p.logpmf(k) - np.log(ref_p.cdf(6) - ref_p.cdf(0)), -np.inf)
     assert_close(call(t, "log_prob", k), want)
     assert not t.has_rsample and g.has_rsample
+    pmf = np.exp(want)
+    p = np.array([0.0, 0.1, 0.5, 0.95, 0.999999])
+    assert_close(call(t, "icdf", p), 1.0 + np.searchsorted(np.cumsum(pmf[1:7]) - 1e-12, p))
+    samples = np.asarray(draw(t, jax.random.key(18), 20000))
+    observed = np.array([np.sum(samples == v) for v in range(1, 7)])
+    assert observed.sum() == 20000
+    assert st.chisquare(observed, 20000 * pmf[1:7] / pmf[1:7].sum()).pvalue > ALPHA
 
 
 def test_gaussian_copula(x64):
