@@ -126,3 +126,13 @@ def test_sample_under_jit_still_takes_traced_keys():
     np.testing.assert_array_equal(draws, d.sample(jax.random.key(0), (2,)))
     raw = jax.random.PRNGKey(0)  # legacy uint32[2] keys keep working
     assert d.sample(raw, (2,)).shape == (2,)
+
+
+def test_a_joint_distribution_takes_an_int_seed_too():
+    model = dist.JointDistributionNamed(
+        {"a": dist.Normal(0.0, 1.0), "b": lambda a: dist.Normal(a, 1.0)})
+    by_seed, by_key = model.sample(2), model.sample(jax.random.key(2))
+    for name in ("a", "b"):
+        np.testing.assert_array_equal(by_seed[name], by_key[name])
+    with pytest.raises(TypeError, match=r"JointDistributionNamed.sample: `key` must be"):
+        model.sample("2")
