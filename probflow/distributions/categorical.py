@@ -11,8 +11,8 @@ import jax
 import jax.numpy as jnp
 
 from probflow.distributions import constraints
-from probflow.distributions.bernoulli import check_probs_or_logits, promote_probs_or_logits
 from probflow.distributions._util import safe_log
+from probflow.distributions.bernoulli import check_probs_or_logits, promote_probs_or_logits
 from probflow.distributions.distribution import Distribution
 from probflow.distributions.kl import register_kl
 

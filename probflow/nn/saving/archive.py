@@ -19,8 +19,8 @@ import json
 import math
 import os
 import stat
-import time
 import tempfile
+import time
 import zipfile
 
 import numpy as np
