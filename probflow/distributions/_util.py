@@ -13,7 +13,7 @@ __all__ = [
     "as_shape",
     "as_key",
     "check_param_shapes",
-    "check_value_shape",
+    "as_value",
     "sum_rightmost",
 ]
 
@@ -137,10 +137,21 @@ def check_param_shapes(owner: str, params: dict, event_ndims: dict) -> None:
         ) from None
 
 
-def check_value_shape(owner: str, value, batch_shape, event_shape) -> None:
-    """Raises ValueError unless `value` broadcasts with ``batch_shape + event_shape``."""
-    if not (jnp.issubdtype(value.dtype, jnp.number) or value.dtype == jnp.bool_):
-        raise TypeError(f"{owner}.log_prob: `value` must be numeric; got dtype {value.dtype}")
+def as_value(owner: str, value, batch_shape, event_shape):
+    """`value` as an array, checked to be numeric and to broadcast with the distribution.
+
+    Raises TypeError for a non-numeric value (strings) and ValueError when its shape
+    does not broadcast with ``batch_shape + event_shape``, naming `owner` and `value`.
+    Shapes only (and the dtype of a host value): free, and fine under jit.
+    """
+    if not isinstance(value, jax.Array):
+        kind = np.asarray(value).dtype.kind
+        if kind not in "biufc":
+            raise TypeError(
+                f"{owner}.log_prob: `value` must be numeric; got dtype "
+                f"{np.asarray(value).dtype}"
+            )
+    value = jnp.asarray(value)
     expected = tuple(batch_shape) + tuple(event_shape)
     try:
         jnp.broadcast_shapes(value.shape, expected)
@@ -150,6 +161,7 @@ def check_value_shape(owner: str, value, batch_shape, event_shape) -> None:
             f"distribution's batch_shape + event_shape {expected} (batch {tuple(batch_shape)}, "
             f"event {tuple(event_shape)})"
         ) from None
+    return value
 
 
 def xlogy(x, y):

@@ -6,8 +6,8 @@ import jax
 import jax.numpy as jnp
 from jax.scipy.special import betainc, gammaln
 
-from probflow.distributions._util import xlog1py, xlogy
 from probflow.distributions import constraints
+from probflow.distributions._util import xlog1py, xlogy
 from probflow.distributions.bernoulli import (
     _BinaryProbs,
     check_probs_or_logits,

@@ -11,8 +11,8 @@ import jax
 import jax.numpy as jnp
 
 from probflow.distributions import constraints
-from probflow.distributions.bernoulli import check_probs_or_logits, promote_probs_or_logits
 from probflow.distributions._util import safe_log
+from probflow.distributions.bernoulli import check_probs_or_logits, promote_probs_or_logits
 from probflow.distributions.distribution import Distribution
 from probflow.distributions.kl import register_kl
 
@@ -26,8 +26,11 @@ def log_softmax(logits):
     loses all relative accuracy when the others are ~1e-13 of it (logits of +-30);
     ``log1p`` over the non-maximal entries keeps it.
     """
-    shifted = logits - jnp.max(logits, axis=-1, keepdims=True)
-    is_max = jax.nn.one_hot(jnp.argmax(logits, axis=-1), logits.shape[-1], dtype=bool)
+    index = jnp.argmax(logits, axis=-1)
+    # Shift by the entry the formula treats as the maximum (not `jnp.max`, whose
+    # gradient splits between tied maxima and made the gradient wrong at ties).
+    shifted = logits - jnp.take_along_axis(logits, index[..., None], axis=-1)
+    is_max = jax.nn.one_hot(index, logits.shape[-1], dtype=bool)
     others = jnp.sum(jnp.where(is_max, 0.0, jnp.exp(shifted)), axis=-1, keepdims=True)
     return shifted - jnp.log1p(others)
 

@@ -25,8 +25,8 @@ from probflow.distributions import constraints
 from probflow.distributions._util import (
     as_key,
     as_shape,
+    as_value,
     check_param_shapes,
-    check_value_shape,
     is_concrete,
     validate_param,
 )
@@ -57,10 +57,17 @@ class Distribution(PytreeObject):
 
     # -- construction -------------------------------------------------------------
     def _validate(self, validate_args: bool, **params) -> None:
-        """Stores `validate_args`, checks the shapes of `params` (always: it is free) and,
-        with `validate_args`, their values against `arg_constraints`."""
+        """Stores `validate_args` and checks `params`.
+
+        Shapes always (free, and it names the family and parameter where JAX would fail
+        later with a message from inside lax); values against `arg_constraints` only
+        with `validate_args`.
+        """
         self.validate_args = bool(validate_args)
-        check_param_shapes(type(self).__name__, params, self._param_event_ndims)
+        # The parameters that define batch_shape (those in arg_constraints), so a family
+        # that passes extra arrays here is not held to the broadcasting rule.
+        batch_params = {n: v for n, v in params.items() if n in self.arg_constraints}
+        check_param_shapes(type(self).__name__, batch_params, self._param_event_ndims)
         if not self.validate_args:
             return
         for name, value in params.items():
@@ -132,8 +139,7 @@ class Distribution(PytreeObject):
         Returns:
             Array of shape ``broadcast(value.shape[:-event_ndims], batch_shape)``.
         """
-        value = jnp.asarray(value)
-        check_value_shape(type(self).__name__, value, self.batch_shape, self.event_shape)
+        value = self._as_value(value)
         if self.validate_args:
             self._validate_sample(value)
         support = self.support
@@ -142,6 +148,10 @@ class Distribution(PytreeObject):
             return lp
         inside = support.check(value)
         return jnp.where(inside, lp, -jnp.inf)
+
+    def _as_value(self, value):
+        """`value` as an array, with our error for a non-numeric or ill-shaped one."""
+        return as_value(type(self).__name__, value, self.batch_shape, self.event_shape)
 
     def _log_prob(self, value):
         raise NotImplementedError(f"{type(self).__name__} does not implement log_prob")

@@ -6,8 +6,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from probflow.distributions._util import is_concrete, xlog1py
 from probflow.distributions import constraints
+from probflow.distributions._util import is_concrete, xlog1py
 from probflow.distributions.bernoulli import (
     _BinaryProbs,
     check_probs_or_logits,

@@ -87,6 +87,7 @@ class Independent(Distribution):
 
     def log_prob(self, value):
         # The base already returns -inf outside its support; only the sum is new here.
+        value = self._as_value(value)
         if self.validate_args:
             self._validate_sample(value)
         return sum_rightmost(self.base.log_prob(value), self.reinterpreted_batch_ndims)

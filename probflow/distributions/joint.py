@@ -23,7 +23,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from probflow.distributions._util import as_shape
+from probflow.distributions._util import as_key, as_shape
 from probflow.distributions.deterministic import Deterministic
 from probflow.distributions.distribution import Distribution
 from probflow.inference.target import Target
@@ -116,12 +116,13 @@ class JointDistributionNamed(Distribution):
         """Draws joint samples.
 
         Args:
-            key: a `jax.random` key.
+            key: a `jax.random` key, or an int seed.
             sample_shape: int or tuple; prepended to every node's shape.
 
         Returns:
             dict name -> array of shape ``sample_shape + event_shape[name]``.
         """
+        key = as_key(key, "JointDistributionNamed")
         sample_shape = as_shape(sample_shape)
         if not sample_shape:
             return self._sample_one(key)

@@ -168,7 +168,7 @@ class MixtureSameFamily(Distribution):
         return _gather(draws, index, len(sample_shape) + len(batch), len(self.event_shape))
 
     def log_prob(self, value):
-        value = jnp.asarray(value)
+        value = self._as_value(value)
         event_ndims = len(self.event_shape)
         # Insert the component axis just before the event dims of the value.
         component_lp = self.components_distribution.log_prob(
@@ -300,7 +300,7 @@ class Mixture(Distribution):
         return _gather(stacked, index, len(sample_shape) + len(batch), event_ndims)
 
     def log_prob(self, value):
-        value = jnp.asarray(value)
+        value = self._as_value(value)
         component_lp = self._stack([c.log_prob(value) for c in self.components], 0)
         return _mix(self.cat, self.log_weights, component_lp)
 

@@ -128,7 +128,7 @@ class TransformedDistribution(Distribution):
         return y, self.base.log_prob(x) - sum_rightmost(log_det, extra)
 
     def log_prob(self, value):
-        value = jnp.asarray(value)
+        value = self._as_value(value)
         if self.validate_args:
             self._validate_sample(value)
         x, log_det = self.bijector.inverse_and_log_det(value)

@@ -63,7 +63,9 @@ class TruncatedNormal(Distribution):
 
     def __init__(self, loc=0.0, scale=1.0, low=-jnp.inf, high=jnp.inf, *, validate_args=False):
         self.loc, self.scale, self.low, self.high = promote_params(loc, scale, low, high)
-        self._validate(validate_args, loc=self.loc, scale=self.scale)
+        # low/high have no constraint (see above) but take part in the shape check.
+        self._validate(validate_args, loc=self.loc, scale=self.scale, low=self.low,
+                       high=self.high)
         if self.validate_args:
             validate_bounds("TruncatedNormal", self.low, self.high)
 

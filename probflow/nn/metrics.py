@@ -243,7 +243,9 @@ def check_metrics_for_heads(metrics, heads) -> None:
 
     `accuracy`, `brier` and `ece` read the point prediction as class probabilities; on
     a "normal" or "poisson" head they return numbers (an accuracy of 1.0, an ECE of
-    1.6) that mean nothing. Custom callable heads are let through: their kind is unknown.
+    1.6) that mean nothing. A model with at least one classifier head passes (the
+    trainer reports these metrics for those heads only), and custom callable heads are
+    let through: their kind is unknown.
 
     Args:
         metrics: the resolved `Metric`s.
@@ -260,14 +262,17 @@ def check_metrics_for_heads(metrics, heads) -> None:
     wanted = [m.name for m in metrics if m.name in CLASSIFICATION_METRICS]
     if not wanted:
         return
-    for head in heads:
-        if getattr(head, "name", None) == "custom" or getattr(head, "is_classifier", False):
-            continue
-        raise ValueError(
-            f"metrics {wanted} need a classification likelihood ('bernoulli' or "
-            f"'categorical'); got the {getattr(head, 'name', type(head).__name__)!r} "
-            "likelihood: use 'nll', 'rmse' or 'coverage' for regression"
-        )
+    # With several outputs the trainer reports these metrics for the classifier heads
+    # only (``accuracy_1``): refuse only a model that has none to report them for.
+    if any(getattr(h, "name", None) == "custom" or getattr(h, "is_classifier", False)
+           for h in heads):
+        return
+    got = [getattr(h, "name", type(h).__name__) for h in heads]
+    got = repr(got[0]) if len(got) == 1 else str(got)
+    raise ValueError(
+        f"metrics {wanted} need a classification likelihood ('bernoulli' or 'categorical'); "
+        f"got the {got} likelihood: use 'nll', 'rmse' or 'coverage' for regression"
+    )
 
 
 # -- pure functions ----------------------------------------------------------------------

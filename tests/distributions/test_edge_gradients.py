@@ -62,6 +62,13 @@ CASES = {
     "TruncatedNormal far in the tail, in loc": (
         lambda m: dist.TruncatedNormal(m, 1.0, low=10.0, high=11.0).log_prob(10.5), _a(0.0)),
     "Poisson at x=0, in rate": (lambda r: dist.Poisson(r).log_prob(0.0), _a(2.0)),
+    "Categorical logits, tied maxima": (
+        lambda t: dist.Categorical(logits=t).log_prob(0), _a(0.0, 0.0, -1.0)),
+    "Categorical logits, another class at -inf": (
+        lambda t: dist.Categorical(logits=jnp.concatenate([t, _a(-np.inf)])).log_prob(0),
+        _a(0.0, 0.0)),
+    "OneHotCategorical logits, tied maxima": (
+        lambda t: dist.OneHotCategorical(logits=t).log_prob(_a(0.0, 1.0)), _a(1.0, 1.0)),
     "Binomial logits=-40, x=0": (lambda t: dist.Binomial(3.0, logits=t).log_prob(0.0), _a(-40.0)),
 }
 

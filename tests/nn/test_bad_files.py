@@ -125,3 +125,21 @@ def test_a_failed_write_leaves_no_temp_file(tmp_path):
     with pytest.raises(RuntimeError):
         archive.atomic_write(path, explode)
     assert os.listdir(tmp_path) == []
+
+
+def test_check_header_refuses_an_array_before_its_data_is_read(tmp_path):
+    path = str(tmp_path / "m.probflow")
+    archive.write_archive(path, {"units": 2}, {"w": np.zeros((2, 3), np.float32)})
+    seen = []
+
+    def check(config, name, shape, dtype):
+        seen.append((name, shape, dtype.name))
+        if shape != (config["units"], 3):
+            raise ValueError(f"array {name!r} has shape {shape}; the config says "
+                             f"({config['units']}, 3)")
+
+    assert archive.read_archive(path, check_header=check)[1]["w"].shape == (2, 3)
+    assert seen == [("w", (2, 3), "float32")]
+    archive.write_archive(path, {"units": 1}, {"w": np.zeros((2, 3), np.float32)})
+    with pytest.raises(ValueError, match=r"array 'w' has shape \(2, 3\); the config says"):
+        archive.read_archive(path, check_header=check)

@@ -64,3 +64,11 @@ def test_string_targets_are_refused_as_not_numeric():
 def test_string_inputs_are_refused_as_not_numeric(fitted):
     with pytest.raises(TypeError, match=r"`x` must be numeric.*got dtype <U"):
         fitted.predict(np.array([["a", "b"]]))
+
+
+def test_a_model_with_one_classifier_head_among_several_is_accepted():
+    heads = [get_likelihood("normal"), get_likelihood("categorical")]
+    check_metrics_for_heads([get_metric("accuracy")], heads)
+    with pytest.raises(ValueError, match=r"got the \['normal', 'poisson'\] likelihood"):
+        check_metrics_for_heads([get_metric("accuracy")],
+                                [get_likelihood("normal"), get_likelihood("poisson")])

@@ -17,17 +17,17 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 
 from probflow._seed import as_key
+from probflow.inference._start import (
+    explain_nonfinite,
+    leaf_names,
+    raise_if_observed_outside_support,
+)
 from probflow.inference.mcmc import progress
 from probflow.inference.mcmc._program import flat_logdensity, run_chains
 from probflow.inference.mcmc.diagnostics import convergence_warnings
 from probflow.inference.mcmc.hmc import HMC
 from probflow.inference.mcmc.nuts import NUTS
 from probflow.inference.mcmc.result import MCMCResult
-from probflow.inference._start import (
-    explain_nonfinite,
-    leaf_names,
-    raise_if_observed_outside_support,
-)
 from probflow.inference.target import Target
 
 __all__ = ["sample"]

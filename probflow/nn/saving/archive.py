@@ -188,7 +188,7 @@ def _npy_header(member, name, path):
     return tuple(shape), dtype, member.tell()
 
 
-def _load_arrays(data: bytes, path) -> dict:
+def _load_arrays(data: bytes, path, config, check_header=None) -> dict:
     """Reads the arrays of `arrays.npz`, each bounded by its header before its data.
 
     Every member must be stored uncompressed (as `write_archive` writes them), and its
@@ -210,6 +210,8 @@ def _load_arrays(data: bytes, path) -> dict:
             _check_stored(info, path, f"array {name!r}")
             with inner.open(info) as member:
                 shape, dtype, header_size = _npy_header(member, name, path)
+                if check_header is not None:
+                    check_header(config, name, shape, dtype)
                 nbytes = math.prod(shape) * dtype.itemsize
                 if header_size + nbytes != info.file_size:
                     raise ValueError(
@@ -234,11 +236,15 @@ def _check_stored(info, path, what):
         )
 
 
-def read_archive(path) -> tuple[dict, dict]:
+def read_archive(path, *, check_header=None) -> tuple[dict, dict]:
     """Reads and checks an archive: returns ``(config, arrays)``.
 
     Args:
         path: a file written by `write_archive`.
+        check_header: optional ``fn(config, name, shape, dtype)`` called for each array
+            after the config is parsed and the array's header read, before its data:
+            raise ValueError to refuse an array the config does not account for (so
+            each array is bounded by what the config says the model holds).
 
     Returns:
         ``(config dict, dict name -> numpy array)``.
@@ -273,7 +279,7 @@ def read_archive(path) -> tuple[dict, dict]:
         if not isinstance(config, dict):
             raise ValueError(f"{path}: {CONFIG_NAME} must hold a JSON object; got "
                              f"{type(config).__name__}")
-        arrays = _load_arrays(array_bytes, path)
+        arrays = _load_arrays(array_bytes, path, config, check_header)
     except ValueError as err:
         if str(err).startswith(path):
             raise
