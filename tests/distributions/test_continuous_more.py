@@ -45,7 +45,7 @@ RTOL = 1e-6
 ATOL = 1e-10
 # Moments each family offers (the rest raise NotImplementedError).
 MOMENTS = ("mean", "variance", "stddev", "entropy")
-NO_ENTROPY = {"Rice", "InverseGaussian", "ExponentiallyModifiedGaussian"}
+NO_ENTROPY = {"Rice", "ExponentiallyModifiedGaussian"}
 
 
 def make(name, dtype=None, **overrides):
