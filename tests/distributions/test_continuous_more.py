@@ -1,5 +1,6 @@
 """The further continuous families (issue 19): accuracy, validation, shapes, supports, gradients."""
 
+import functools
 import math
 from pathlib import Path
 
@@ -318,3 +319,33 @@ def test_bisection_icdf_gradients_are_implicit(x64, name):
         minus = _icdf_and_grads(d._replace(**{param: base - bump}), p)[0]
         np.testing.assert_allclose(grad_d.__dict__[param], (plus - minus) / (2 * bump), rtol=1e-5, atol=1e-8,
                                    err_msg=param)
+
+
+# Moments that are infinite for the EXAMPLES parameters (HalfStudentT df = 1.5, Levy).
+INFINITE = {("HalfStudentT", "variance"), ("HalfStudentT", "stddev"), ("Levy", "mean"), ("Levy", "variance"),
+            ("Levy", "stddev")}
+
+
+@functools.partial(jax.jit, static_argnums=(2, 3))
+def _float32_summary(d, key, moments, with_cdf):
+    x = d.sample(key, (200,))
+    return {
+        "x": x,
+        "log_prob": d.log_prob(x),
+        "cdf": d.cdf(x) if with_cdf else jnp.zeros(()),
+        "moments": {m: getattr(d, m)() for m in moments},
+    }
+
+
+@pytest.mark.parametrize("name", FAMILIES)
+def test_float32_values_are_finite(name):
+    """Draws, their log densities and cdfs, and the moments in the default float32."""
+    out = _float32_summary(make(name), jax.random.key(1), _moments(name), name != "Rice")
+    assert out["x"].dtype == jnp.float32 and bool(jnp.all(jnp.isfinite(out["x"])))
+    assert bool(jnp.all(jnp.isfinite(out["log_prob"])))
+    assert bool(jnp.all((out["cdf"] >= 0) & (out["cdf"] <= 1)))
+    for moment, value in out["moments"].items():
+        if (name, moment) in INFINITE:
+            assert bool(jnp.all(jnp.isinf(value[:1]))), moment
+        else:
+            assert bool(jnp.all(jnp.isfinite(value))), moment
