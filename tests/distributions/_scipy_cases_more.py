@@ -297,7 +297,7 @@ def _cases():
              lambda p: st.genextreme(-p["concentration"], p["loc"], p["scale"]),
              references={m: _gev_moments_exact(m) for m in ("mean", "variance", "stddev")}),
         Case("Rice", dist.Rice, dict(nu=nu, scale=moderate_scale),
-             lambda p: st.rice(p["nu"] / p["scale"], scale=p["scale"]), ("log_prob", "mean", "variance", "stddev")),
+             lambda p: st.rice(p["nu"] / p["scale"], scale=p["scale"]), _without("entropy")),
         Case("Chi", dist.Chi, dict(df=heavy), lambda p: st.chi(p["df"])),
         Case("LogLogistic", dist.LogLogistic, dict(loc=_real(rng, [-20.0, 20.0]), scale=log_scale),
              _fisk, references=_infinite_unless(lambda p, k: k * p["scale"] < 1, _fisk, _FIRST_TWO)),
