@@ -7,16 +7,16 @@ import jax.numpy as jnp
 from jax.scipy.special import gammaln
 
 from probflow.distributions import constraints
+from probflow.distributions._tail_forms import FromLogCdf
 from probflow.distributions._util import promote_params
 from probflow.distributions.distribution import Distribution
-from probflow.distributions.exponential import log1mexp
 
 __all__ = ["Frechet"]
 
 _EULER_GAMMA = 0.5772156649015329
 
 
-class Frechet(Distribution):
+class Frechet(FromLogCdf, Distribution):
     """Frechet distribution: ``P(X <= x) = exp(-((x - loc) / scale)^(-concentration))``, x > loc.
 
     The same as scipy's ``invweibull(concentration, loc, scale)``. The mean is infinite
@@ -63,15 +63,6 @@ class Frechet(Distribution):
 
     def log_cdf(self, value):
         return -jnp.exp(-self.concentration * self._log_z(value))
-
-    def cdf(self, value):
-        return jnp.exp(self.log_cdf(value))
-
-    def survival_function(self, value):
-        return -jnp.expm1(self.log_cdf(value))
-
-    def log_survival_function(self, value):
-        return log1mexp(self.log_cdf(value))
 
     def icdf(self, p):
         return self.loc + self.scale * (-jnp.log(p)) ** (-1.0 / self.concentration)

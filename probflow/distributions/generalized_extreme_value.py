@@ -9,9 +9,9 @@ from jax.scipy.special import gammaln
 from probflow.bijectors.bijector import Bijector
 from probflow.bijectors.for_constraint import register_constraint_bijector
 from probflow.distributions import constraints
+from probflow.distributions._tail_forms import FromLogCdf
 from probflow.distributions._util import promote_params
 from probflow.distributions.distribution import Distribution
-from probflow.distributions.exponential import log1mexp
 
 __all__ = ["GeneralizedExtremeValue"]
 
@@ -92,7 +92,7 @@ def _gev_support_bijector(constraint):
     return _GEVSupportBijector(constraint.loc, constraint.scale, constraint.concentration)
 
 
-class GeneralizedExtremeValue(Distribution):
+class GeneralizedExtremeValue(FromLogCdf, Distribution):
     """Generalized extreme value: ``P(X <= x) = exp(-(1 + concentration z)^(-1 / concentration))``.
 
     With ``z = (x - loc) / scale``. ``concentration = 0`` is ``Gumbel(loc, scale)``,
@@ -150,15 +150,6 @@ class GeneralizedExtremeValue(Distribution):
 
     def log_cdf(self, value):
         return -jnp.exp(self._log_t(value))
-
-    def cdf(self, value):
-        return jnp.exp(self.log_cdf(value))
-
-    def survival_function(self, value):
-        return -jnp.expm1(self.log_cdf(value))
-
-    def log_survival_function(self, value):
-        return log1mexp(self.log_cdf(value))
 
     def icdf(self, p):
         # z = ((-log p)^(-xi) - 1) / xi = w expm1(xi w) / (xi w) with w = -log(-log p).

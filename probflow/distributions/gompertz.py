@@ -8,9 +8,9 @@ from jax.scipy.special import exp1, log_ndtr
 
 from probflow.distributions import constraints
 from probflow.distributions._quadrature import normal_expectation
+from probflow.distributions._tail_forms import FromLogSurvival
 from probflow.distributions._util import promote_params
 from probflow.distributions.distribution import Distribution
-from probflow.distributions.exponential import log1mexp
 
 __all__ = ["Gompertz"]
 
@@ -33,7 +33,7 @@ def scaled_exp1(x):
     return jnp.where(x < _ASYMPTOTIC_FROM, direct, series)
 
 
-class Gompertz(Distribution):
+class Gompertz(FromLogSurvival, Distribution):
     """Gompertz distribution: ``P(X > x) = exp(-concentration (exp(rate x) - 1))`` on x > 0.
 
     The density is ``concentration rate exp(rate x - concentration expm1(rate x))``
@@ -68,15 +68,6 @@ class Gompertz(Distribution):
 
     def log_survival_function(self, value):
         return -self.concentration * jnp.expm1(self.rate * jnp.maximum(value, 0.0))
-
-    def survival_function(self, value):
-        return jnp.exp(self.log_survival_function(value))
-
-    def cdf(self, value):
-        return -jnp.expm1(self.log_survival_function(value))
-
-    def log_cdf(self, value):
-        return log1mexp(self.log_survival_function(value))
 
     def icdf(self, p):
         return jnp.log1p(-jnp.log1p(-p) / self.concentration) / self.rate

@@ -8,14 +8,14 @@ import jax
 import jax.numpy as jnp
 
 from probflow.distributions._loc_scale import LocationScale
-from probflow.distributions.exponential import log1mexp
+from probflow.distributions._tail_forms import FromLogCdf
 
 __all__ = ["Gumbel"]
 
 _EULER_GAMMA = 0.5772156649015329
 
 
-class Gumbel(LocationScale):
+class Gumbel(FromLogCdf, LocationScale):
     """Gumbel distribution of maxima, with location `loc` and scale `scale`.
 
     Args:
@@ -39,15 +39,6 @@ class Gumbel(LocationScale):
 
     def log_cdf(self, value):
         return -jnp.exp(-(value - self.loc) / self.scale)
-
-    def cdf(self, value):
-        return jnp.exp(self.log_cdf(value))
-
-    def survival_function(self, value):
-        return -jnp.expm1(self.log_cdf(value))
-
-    def log_survival_function(self, value):
-        return log1mexp(self.log_cdf(value))
 
     def icdf(self, p):
         return self.loc - self.scale * jnp.log(-jnp.log(p))

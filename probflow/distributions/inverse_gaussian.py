@@ -13,6 +13,7 @@ from probflow.distributions import constraints
 from probflow.distributions._inverse_cdf import bisection_icdf
 from probflow.distributions._util import promote_params
 from probflow.distributions.distribution import Distribution
+from probflow.distributions.gompertz import scaled_exp1
 from probflow.distributions.kl import register_kl
 
 __all__ = ["InverseGaussian"]
@@ -93,6 +94,13 @@ class InverseGaussian(Distribution):
 
     def variance(self):
         return jnp.broadcast_to(self.loc**3 / self.concentration, self.batch_shape)
+
+    def entropy(self):
+        # -E[log f] with E[(x - mu)^2 / x] = mu^2 / lam and
+        # E[log x] = log mu - exp(2 lam / mu) E1(2 lam / mu).
+        mean_log = jnp.log(self.loc) - scaled_exp1(2.0 * self.concentration / self.loc)
+        out = 0.5 * (_LOG_2PI - jnp.log(self.concentration) + 1.0) + 1.5 * mean_log
+        return jnp.broadcast_to(out, self.batch_shape)
 
     def mode(self):
         ratio = 1.5 * self.loc / self.concentration

@@ -7,6 +7,7 @@ import jax.numpy as jnp
 from jax.scipy.special import digamma, xlogy
 
 from probflow.distributions import constraints
+from probflow.distributions._tail_forms import FromLogSurvival
 from probflow.distributions._util import promote_params
 from probflow.distributions.beta import log_beta
 from probflow.distributions.distribution import Distribution
@@ -17,7 +18,7 @@ __all__ = ["Kumaraswamy"]
 _EULER_GAMMA = 0.5772156649015329
 
 
-class Kumaraswamy(Distribution):
+class Kumaraswamy(FromLogSurvival, Distribution):
     """Kumaraswamy distribution: ``P(X <= x) = 1 - (1 - x^a)^b`` on ``[0, 1]``.
 
     Density ``a b x^(a - 1) (1 - x^a)^(b - 1)`` with ``a = concentration1``,
@@ -62,15 +63,6 @@ class Kumaraswamy(Distribution):
         # log (1 - x^a)^b, with x^a = exp(a log x) in log space.
         log_value = jnp.log(jnp.clip(value, 0.0, 1.0))
         return self.concentration0 * log1mexp(self.concentration1 * log_value)
-
-    def survival_function(self, value):
-        return jnp.exp(self.log_survival_function(value))
-
-    def cdf(self, value):
-        return -jnp.expm1(self.log_survival_function(value))
-
-    def log_cdf(self, value):
-        return log1mexp(self.log_survival_function(value))
 
     def icdf(self, p):
         # (1 - (1 - p)^(1/b))^(1/a), each power in log space.

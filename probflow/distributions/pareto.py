@@ -6,14 +6,14 @@ import jax
 import jax.numpy as jnp
 
 from probflow.distributions import constraints
+from probflow.distributions._tail_forms import FromLogSurvival
 from probflow.distributions._util import promote_params
 from probflow.distributions.distribution import Distribution
-from probflow.distributions.exponential import log1mexp
 
 __all__ = ["Pareto"]
 
 
-class Pareto(Distribution):
+class Pareto(FromLogSurvival, Distribution):
     """Pareto distribution: ``P(X > x) = (scale / x)^alpha`` for ``x > scale``.
 
     Mean and variance are infinite where they do not exist (alpha <= 1, <= 2).
@@ -49,15 +49,6 @@ class Pareto(Distribution):
     def log_survival_function(self, value):
         # Below the scale the survival is 1: clamp the value to the scale.
         return self.alpha * (jnp.log(self.scale) - jnp.log(jnp.maximum(value, self.scale)))
-
-    def survival_function(self, value):
-        return jnp.exp(self.log_survival_function(value))
-
-    def cdf(self, value):
-        return -jnp.expm1(self.log_survival_function(value))
-
-    def log_cdf(self, value):
-        return log1mexp(self.log_survival_function(value))
 
     def icdf(self, p):
         return self.scale * jnp.exp(-jnp.log1p(-p) / self.alpha)

@@ -16,6 +16,11 @@ from probflow.distributions.distribution import Distribution
 
 __all__ = ["SkewNormal"]
 
+# jax's owens_t dispatches eager ops on float64 numpy constants; called eagerly in a
+# process that has toggled jax_enable_x64, their cached executables clash in dtype.
+# Traced under jit, the constants are embedded per trace instead.
+_owens_t = jax.jit(owens_t)
+
 _LOG2 = math.log(2.0)
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 
@@ -70,12 +75,12 @@ class SkewNormal(Distribution):
 
     def cdf(self, value):
         z = (value - self.loc) / self.scale
-        return ndtr(z) - 2.0 * owens_t(z, self.skewness)
+        return ndtr(z) - 2.0 * _owens_t(z, self.skewness)
 
     def survival_function(self, value):
         # Mirror image: P(X > x) is the cdf of SkewNormal(-skewness) at -z.
         z = (value - self.loc) / self.scale
-        return ndtr(-z) + 2.0 * owens_t(z, self.skewness)
+        return ndtr(-z) + 2.0 * _owens_t(z, self.skewness)
 
     def log_survival_function(self, value):
         return jnp.log(self.survival_function(value))

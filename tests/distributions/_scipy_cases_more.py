@@ -228,26 +228,30 @@ def _fisk(p):
     return st.fisk(1 / p["scale"], scale=np.exp(p["loc"]))
 
 
-def _gev_moments_exact(method):
-    """GEV mean / variance in 40-digit arithmetic: scipy's lose up to 1e-4 near c = 0."""
-    import mpmath as mp
+def _gev_moments_by_quadrature(method):
+    """GEV mean / variance by adaptive quadrature of scipy's density: scipy's own closed
+    forms lose up to 1e-4 relative near concentration 0."""
 
     def moment(xi, loc, scale):
-        xi = mp.mpf(xi)
-        if method == "mean":
-            if xi >= 1:
-                return np.inf
-            ratio = mp.euler if xi == 0 else (mp.gamma(1 - xi) - 1) / xi
-            return float(loc + scale * ratio)
-        if xi >= 0.5:
+        if (method == "mean" and xi >= 1) or (method != "mean" and xi >= 0.5):
             return np.inf
-        ratio = mp.pi**2 / 6 if xi == 0 else (mp.gamma(1 - 2 * xi) - mp.gamma(1 - xi) ** 2) / xi**2
-        value = float(scale**2 * ratio)
-        return np.sqrt(value) if method == "stddev" else value
+        standard = st.genextreme(-xi)
+        # The mass below z = -20 (and, for a finite upper end, above z = 1000) is below
+        # 1e-300; clipping keeps quad from missing the bulk of a 1e5-wide support.
+        lo, hi = standard.support()
+        lo, hi = max(lo, -20.0), (min(hi, 1e3) if np.isfinite(hi) else hi)
+
+        def integral(fn):
+            return _quad(lambda z: fn(z) * standard.pdf(z), lo, 0.0) + _quad(lambda z: fn(z) * standard.pdf(z), 0.0, hi)
+
+        mean = integral(lambda z: z)
+        if method == "mean":
+            return loc + scale * mean
+        var = scale**2 * integral(lambda z: (z - mean) ** 2)
+        return np.sqrt(var) if method == "stddev" else var
 
     def reference(p):
-        with mp.workdps(40):
-            return np.array([moment(*args) for args in zip(p["concentration"], p["loc"], p["scale"])])
+        return np.array([moment(*args) for args in zip(p["concentration"], p["loc"], p["scale"])])
 
     return reference
 
@@ -295,15 +299,14 @@ def _cases():
              dict(loc=loc, scale=scale, concentration=np.array([-0.8, -0.3, -1e-5, 0.0, 1e-6, 2e-3, 0.2, 0.45,
                                                                  0.7, 1.5])),
              lambda p: st.genextreme(-p["concentration"], p["loc"], p["scale"]),
-             references={m: _gev_moments_exact(m) for m in ("mean", "variance", "stddev")}),
+             references={m: _gev_moments_by_quadrature(m) for m in ("mean", "variance", "stddev")}),
         Case("Rice", dist.Rice, dict(nu=nu, scale=moderate_scale),
-             lambda p: st.rice(p["nu"] / p["scale"], scale=p["scale"]), ("log_prob", "mean", "variance", "stddev")),
+             lambda p: st.rice(p["nu"] / p["scale"], scale=p["scale"]), _without("entropy")),
         Case("Chi", dist.Chi, dict(df=heavy), lambda p: st.chi(p["df"])),
         Case("LogLogistic", dist.LogLogistic, dict(loc=_real(rng, [-20.0, 20.0]), scale=log_scale),
              _fisk, references=_infinite_unless(lambda p, k: k * p["scale"] < 1, _fisk, _FIRST_TWO)),
         Case("InverseGaussian", dist.InverseGaussian, dict(loc=ig_mean, concentration=ig_shape),
-             lambda p: st.invgauss(p["loc"] / p["concentration"], scale=p["concentration"]),
-             _without("entropy")),
+             lambda p: st.invgauss(p["loc"] / p["concentration"], scale=p["concentration"])),
         Case("ExponentiallyModifiedGaussian", dist.ExponentiallyModifiedGaussian,
              dict(loc=loc, scale=moderate_scale, rate=rate),
              lambda p: st.exponnorm(1 / (p["scale"] * p["rate"]), p["loc"], p["scale"]),
