@@ -70,7 +70,10 @@ MULTI_INPUT_LAYERS = {"Add", "Average", "Concatenate", "Dot", "Maximum", "Minimu
 
 
 def test_every_registered_layer_is_covered():
-    assert set(registered_layers()) <= set(LAYER_CASES) | MULTI_INPUT_LAYERS
+    # Built-in layers only: tests register their own custom layers too.
+    built_in = {name for name, cls in registered_layers().items()
+                if cls.__module__.startswith("probflow.")}
+    assert built_in <= set(LAYER_CASES) | MULTI_INPUT_LAYERS
 
 
 @pytest.mark.parametrize("layer_class", sorted(LAYER_CASES))
@@ -236,8 +239,8 @@ def test_weights_round_trip_and_layer_named_on_mismatch(fitted, tmp_path):
     wrong = nn.Sequential([nn.DenseReparameterization(8, name=names[0]),
                            nn.BatchNormalization(name=names[1]), nn.Dense(2, name=names[2])])
     wrong.build((3,))
-    with pytest.raises(ValueError, match=rf"layer '{names[2]}' weight 'bias' has shape "
-                                         r"\(1,\); this model expects \(2,\)"):
+    with pytest.raises(ValueError, match=rf"layer '{names[2]}' does not match.*'bias' has "
+                                         r"shape \(1,\) in the file, \(2,\) in the layer"):
         wrong.load_weights(path)
     with pytest.raises(ValueError, match="expected a 'probflow.weights' archive"):
         wrong.load_weights(fitted[1])
