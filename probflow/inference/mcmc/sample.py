@@ -18,7 +18,7 @@ from jax.flatten_util import ravel_pytree
 
 from probflow._seed import as_key
 from probflow.inference.mcmc import progress
-from probflow.inference.mcmc._program import flat_logdensity, run_chains
+from probflow.inference.mcmc._program import ADAPTATIONS, flat_logdensity, run_chains
 from probflow.inference.mcmc.diagnostics import convergence_warnings
 from probflow.inference.mcmc.hmc import HMC
 from probflow.inference.mcmc.nuts import NUTS
@@ -36,7 +36,7 @@ def sample(target, init=None, *, kernel="nuts", num_warmup: int = 1000, num_samp
            num_chains: int = 4, chain_method: str = "vectorized", target_accept: float = 0.8,
            max_tree_depth: int = 10, dense_mass: bool = False, seed=0,
            progress_bar: bool = True, check_convergence: bool = True,
-           schedule: str = "lockstep") -> MCMCResult:
+           schedule: str = "lockstep", adaptation: str = "stan") -> MCMCResult:
     """Draws posterior samples with NUTS (default) or HMC after Stan's windowed warmup.
 
     Args:
@@ -75,6 +75,13 @@ def sample(target, init=None, *, kernel="nuts", num_warmup: int = 1000, num_samp
             wall time ragged / lockstep: kidiq regression 0.56, logistic regression
             0.8), slower on long trajectories in high dimension (100-d Gaussian 1.7).
             HMC and sequential chains always run lock step.
+        adaptation: how warmup tunes the step size and metric. ``"stan"``: Stan's
+            windows (the metric is the draws' variance, set at window ends of doubling
+            length). ``"nutpie"``: nutpie's scheme (Seyboldt et al.): the diagonal
+            metric is ``sqrt(Var[draws] / Var[gradients])``, recomputed every iteration
+            from two running estimates that take turns, so it settles in far fewer
+            gradient evaluations (with ``dense_mass`` it is the draws' covariance on
+            the same schedule).
 
     Returns:
         An `MCMCResult`.
@@ -93,6 +100,8 @@ def sample(target, init=None, *, kernel="nuts", num_warmup: int = 1000, num_samp
     _check_int("num_warmup", num_warmup, 0)
     _check_int("num_samples", num_samples, 1)
     _check_int("num_chains", num_chains, 1)
+    if adaptation not in ADAPTATIONS:
+        raise ValueError(f"`adaptation` must be one of {tuple(ADAPTATIONS)}; got {adaptation!r}")
     if schedule not in _SCHEDULES:
         raise ValueError(f"`schedule` must be one of {_SCHEDULES}; got {schedule!r}")
     if chain_method not in _CHAIN_METHODS:
@@ -112,7 +121,7 @@ def sample(target, init=None, *, kernel="nuts", num_warmup: int = 1000, num_samp
     # One chain at a time has no other chains to wait for: lock step there.
     schedule = "lockstep" if chain_method == "sequential" else schedule
     settings = dict(kernel=kernel, num_warmup=int(num_warmup), num_samples=int(num_samples),
-                    dense_mass=bool(dense_mass), schedule=schedule)
+                    dense_mass=bool(dense_mass), schedule=schedule, adaptation=adaptation)
     total = num_chains * (num_warmup + num_samples) if chain_method == "sequential" else (
         num_warmup + num_samples
     )
@@ -134,7 +143,8 @@ def sample(target, init=None, *, kernel="nuts", num_warmup: int = 1000, num_samp
 # off (xla_cpu_experimental_ynn_fusion_type=""), when per-level U-turn reductions of
 # [chains, 6 depth + 1, d] numbers went to YNNPACK; since the O(d) bookkeeping, turning
 # it off only slows the model's own dots (logistic regression: ~1.4x per leapfrog step).
-_STATIC = ("kernel", "num_warmup", "num_samples", "dense_mass", "report_progress", "schedule")
+_STATIC = ("kernel", "num_warmup", "num_samples", "dense_mass", "report_progress", "schedule",
+           "adaptation")
 
 
 @functools.partial(jax.jit, static_argnames=_STATIC)
