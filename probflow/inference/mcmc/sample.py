@@ -30,14 +30,23 @@ __all__ = ["sample"]
 _CHAIN_METHODS = ("vectorized", "parallel", "sequential")
 _SCHEDULES = ("lockstep", "ragged")
 _NUM_INIT_TRIES = 100
+# Each chain starts at the most probable of its first few finite uniform(-2, 2) draws:
+# a start where the log density is astronomically steep (posteriordb's ARMA(1,1):
+# gradients ~1e111 at half of its uniform draws) kept a chain stuck through a short
+# warmup; the best of 10 is still a random, dispersed start.
+_NUM_INIT_CANDIDATES = 10
+# Defaults chosen on the posteriordb panel (benchmarks/warmup_panel.py).
+DEFAULT_NUM_WARMUP = 300
+DEFAULT_ADAPTATION = "nutpie"
 
 
-def sample(target, init=None, *, kernel="nuts", num_warmup: int = 1000, num_samples: int = 1000,
+def sample(target, init=None, *, kernel="nuts", num_warmup: int = DEFAULT_NUM_WARMUP,
+           num_samples: int = 1000,
            num_chains: int = 4, chain_method: str = "vectorized", target_accept: float = 0.8,
            max_tree_depth: int = 10, dense_mass: bool = False, seed=0,
            progress_bar: bool = True, check_convergence: bool = True,
-           schedule: str = "lockstep", adaptation: str = "stan") -> MCMCResult:
-    """Draws posterior samples with NUTS (default) or HMC after Stan's windowed warmup.
+           schedule: str = "lockstep", adaptation: str = DEFAULT_ADAPTATION) -> MCMCResult:
+    """Draws posterior samples with NUTS (default) or HMC after an adaptive warmup.
 
     Args:
         target: a `Target`, a conditioned joint distribution (which is a `Target`),
@@ -51,7 +60,9 @@ def sample(target, init=None, *, kernel="nuts", num_warmup: int = 1000, num_samp
             are finite.
         kernel: ``"nuts"``, ``"hmc"`` or a kernel object (`NUTS`, `HMC`, or your own
             with ``init``/``step``).
-        num_warmup: adaptation iterations (Stan's windows; discarded).
+        num_warmup: adaptation iterations (discarded). The default, 300, is what the
+            default ``adaptation="nutpie"`` needs on the posteriordb panel (see
+            benchmarks/README.md); Stan's windows want 1000.
         num_samples: draws kept per chain.
         num_chains: number of chains.
         chain_method: ``"vectorized"`` (one batched program on one device),
@@ -75,13 +86,14 @@ def sample(target, init=None, *, kernel="nuts", num_warmup: int = 1000, num_samp
             wall time ragged / lockstep: kidiq regression 0.56, logistic regression
             0.8), slower on long trajectories in high dimension (100-d Gaussian 1.7).
             HMC and sequential chains always run lock step.
-        adaptation: how warmup tunes the step size and metric. ``"stan"``: Stan's
-            windows (the metric is the draws' variance, set at window ends of doubling
-            length). ``"nutpie"``: nutpie's scheme (Seyboldt et al.): the diagonal
-            metric is ``sqrt(Var[draws] / Var[gradients])``, recomputed every iteration
-            from two running estimates that take turns, so it settles in far fewer
-            gradient evaluations (with ``dense_mass`` it is the draws' covariance on
-            the same schedule).
+        adaptation: how warmup tunes the step size and metric. ``"nutpie"`` (default):
+            nutpie's scheme (Seyboldt et al.): the diagonal metric is
+            ``sqrt(Var[draws] / Var[gradients])``, recomputed every iteration from two
+            running estimates that take turns, with dual averaging of the step size
+            throughout; it settles in far fewer gradient evaluations (with
+            ``dense_mass`` the metric is the draws' covariance on the same schedule).
+            ``"stan"``: Stan's windows (the metric is the draws' variance, set at the
+            ends of windows of doubling length; pair it with ``num_warmup=1000``).
 
     Returns:
         An `MCMCResult`.
@@ -293,14 +305,18 @@ def _start(target, key, init, num_chains, num_tries):
     keys = jax.random.split(key_init, num_chains * num_tries)
     flat = jax.vmap(lambda k: ravel_pytree(target.init(k))[0])(keys)
     flat = flat.reshape(num_chains, num_tries, -1)
-    finite = _finite(logdensity, flat)
-    first = jnp.argmax(finite, axis=1)
-    return chain_keys, flat[jnp.arange(num_chains), first], finite.any(axis=1)
+    finite, value = _finite(logdensity, flat, with_value=True)
+    candidates = jnp.arange(num_tries) < _NUM_INIT_CANDIDATES
+    best = jnp.argmax(jnp.where(finite & candidates, value, -jnp.inf), axis=1)
+    # No finite draw among the candidates: the first finite one of all the tries.
+    chosen = jnp.where(jnp.any(finite & candidates, axis=1), best, jnp.argmax(finite, axis=1))
+    return chain_keys, flat[jnp.arange(num_chains), chosen], finite.any(axis=1)
 
 
-def _finite(logdensity, flat):
+def _finite(logdensity, flat, with_value=False):
     value, grad = jax.vmap(jax.vmap(jax.value_and_grad(logdensity)))(flat)
-    return jnp.isfinite(value) & jnp.all(jnp.isfinite(grad), axis=-1)
+    finite = jnp.isfinite(value) & jnp.all(jnp.isfinite(grad), axis=-1)
+    return (finite, value) if with_value else finite
 
 
 def _flatten_init(target, init, num_chains):

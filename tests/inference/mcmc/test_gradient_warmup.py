@@ -64,6 +64,7 @@ def test_ill_conditioned_gaussian_moments(ill_conditioned):
     assert int(ill_conditioned.stats["diverging"].sum()) == 0
 
 
+@pytest.mark.slow
 def test_it_needs_fewer_gradients_than_stan_windows(ill_conditioned):
     # Same seed, same draws kept; Stan's 1000-iteration warmup on the same target.
     stan = sample(gaussian(ILL), seed=2, **dict(SETTINGS, num_warmup=1000, adaptation="stan"))
