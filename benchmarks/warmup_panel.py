@@ -29,15 +29,10 @@ import numpy as np
 
 jax.config.update("jax_enable_x64", True)
 
-from probflow.datasets import posteriordb, posteriordb_joint  # noqa: E402
+from probflow.datasets import posteriordb_joint  # noqa: E402
 from probflow.inference import sample  # noqa: E402
 
-DENSE = {
-    "eight_schools-eight_schools_noncentered": False, "arK-arK": False,
-    "arma-arma11": False, "kidiq-kidscore_momiq": True, "earnings-logearn_height": True,
-    "mesquite-logmesquite": True, "low_dim_gauss_mix-low_dim_gauss_mix": False,
-    "sblrc-blr": True,
-}
+from nuts import PANEL_DENSE as DENSE  # noqa: E402  (benchmarks/nuts.py, beside this file)
 
 
 def run(name, adaptation, num_warmup, num_samples, seed):

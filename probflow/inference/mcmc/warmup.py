@@ -13,7 +13,6 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
-
 import numpy as np
 
 from probflow.inference.mcmc.adaptation import (
