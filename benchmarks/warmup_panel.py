@@ -29,10 +29,10 @@ import numpy as np
 
 jax.config.update("jax_enable_x64", True)
 
+from nuts import PANEL_DENSE as DENSE  # noqa: E402  (benchmarks/nuts.py, beside this file)
+
 from probflow.datasets import posteriordb_joint  # noqa: E402
 from probflow.inference import sample  # noqa: E402
-
-from nuts import PANEL_DENSE as DENSE  # noqa: E402  (benchmarks/nuts.py, beside this file)
 
 
 def run(name, adaptation, num_warmup, num_samples, seed):
