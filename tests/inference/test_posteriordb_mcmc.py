@@ -14,8 +14,8 @@ summaries (Stan NUTS, 10,000 draws) as its README asks:
 
 All eight run as ``slow`` with `sample()`'s default warmup (its default adaptation)
 + 1000 draws per chain (sblrc: 2000 draws, see `SLOW_RUN_FOR`). Three quick ones
-also run in the default suite with the default warmup + 500 draws under the same
-derived tolerances. Each
+also run in the default suite with the default warmup + 500 draws (earnings: 1000,
+see `FAST_RUN_FOR`) under the same derived tolerances. Each
 run prints one line (wall time incl. compilation, min ESS, divergences, worst |z|,
 worst sd error); see it with ``pytest -s``.
 """
@@ -77,6 +77,10 @@ SLOW_RUN, FAST_RUN = (DEFAULT_NUM_WARMUP, 1000), (DEFAULT_NUM_WARMUP, 500)
 # ESS is ~0.2 per draw (700-900 of 4000; NumPyro's NUTS gets the same), and at that
 # ESS its R-hat lands on either side of 1.01 by chance. Twice the draws fix that.
 SLOW_RUN_FOR = {"sblrc-blr": (DEFAULT_NUM_WARMUP, 2000)}
+# earnings' beta[1], beta[2] (corr ~ -0.998) get a bulk ESS of ~0.3 per draw: ~600 in
+# the quick run's 4 x 500 draws, where R-hat straddles 1.01 by chance (1.0109 with the
+# default warmup and seed 0; 1.0063 in the slow run's 4 x 1000). Twice the draws there.
+FAST_RUN_FOR = {"earnings-logearn_height": (DEFAULT_NUM_WARMUP, 1000)}
 
 
 def _num_reference_params(name):
@@ -169,7 +173,7 @@ def test_nuts_matches_the_reference_posterior(name, x64):
 
 @pytest.mark.parametrize("name", FAST)
 def test_nuts_matches_the_reference_posterior_quick(name, x64):
-    _run_and_check(name, *FAST_RUN)
+    _run_and_check(name, *FAST_RUN_FOR.get(name, FAST_RUN))
 
 
 def test_family_wise_multiplier_is_derived_from_the_number_of_checks():
