@@ -16,7 +16,8 @@ included), and its chains start from its own Uniform(-2, 2) draws (it takes a se
 not points).
 
 Warmup: ``--num-warmup default`` (the default) gives every library its own default
-(probflow: `sample()`'s; nutpie 300; NumPyro and BlackJAX 1000, Stan's). The "ESS/grad"
+(probflow: `sample()`'s; probflow-nutpie and nutpie 300; NumPyro and BlackJAX 1000,
+Stan's). The "ESS/grad"
 column is min bulk ESS per gradient evaluation, warmup included (probflow's step-size
 searches, ~10 gradients each, not counted); it depends only on the seeds, not on the
 machine's load.
@@ -296,7 +297,8 @@ def warm_up_process():
 
 # What each library's own default warmup is (``--num-warmup default``); None: the
 # library decides (probflow: sample()'s default, nutpie: its own).
-DEFAULT_WARMUP = {"numpyro": 1000, "numpyro-jit": 1000, "blackjax": 1000}
+DEFAULT_WARMUP = {"numpyro": 1000, "numpyro-jit": 1000, "blackjax": 1000,
+                  "probflow-nutpie": 300}
 
 
 def initial_points(logdensity, dim, rng, candidates=10):

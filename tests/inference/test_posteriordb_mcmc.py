@@ -12,10 +12,9 @@ summaries (Stan NUTS, 10,000 draws) as its README asks:
   except eight schools' heavy-tailed tau (below);
 * R-hat < 1.01; no divergences, except eight schools (at most 1% of draws).
 
-All eight run as ``slow`` with `sample()`'s default warmup (its default adaptation)
-+ 1000 draws per chain (sblrc: 2000 draws, see `SLOW_RUN_FOR`). Three quick ones
-also run in the default suite with the default warmup + 500 draws (earnings: 1000,
-see `FAST_RUN_FOR`) under the same derived tolerances. Each
+All eight run as ``slow`` with 1000 warmup + 1000 draws per chain (sblrc: 2000
+draws, see `SLOW_RUN_FOR`). Three quick ones
+also run in the default suite with 500 + 500 under the same derived tolerances. Each
 run prints one line (wall time incl. compilation, min ESS, divergences, worst |z|,
 worst sd error); see it with ``pytest -s``.
 """
@@ -32,7 +31,6 @@ from scipy.special import ndtri
 
 from probflow.datasets import posteriordb, posteriordb_joint
 from probflow.inference import sample
-from probflow.inference.mcmc.sample import DEFAULT_NUM_WARMUP
 
 ROOT = posteriordb.find_root()
 pytestmark = pytest.mark.skipif(
@@ -72,15 +70,11 @@ DENSE_MASS = {
 }
 FAST = ("kidiq-kidscore_momiq", "earnings-logearn_height", "arma-arma11")
 # (warmup, kept draws) per chain.
-SLOW_RUN, FAST_RUN = (DEFAULT_NUM_WARMUP, 1000), (DEFAULT_NUM_WARMUP, 500)
+SLOW_RUN, FAST_RUN = (1000, 1000), (500, 500)
 # sblrc's sigma moves with the log-density level, which NUTS explores slowly: its bulk
 # ESS is ~0.2 per draw (700-900 of 4000; NumPyro's NUTS gets the same), and at that
 # ESS its R-hat lands on either side of 1.01 by chance. Twice the draws fix that.
-SLOW_RUN_FOR = {"sblrc-blr": (DEFAULT_NUM_WARMUP, 2000)}
-# earnings' beta[1], beta[2] (corr ~ -0.998) get a bulk ESS of ~0.3 per draw: ~600 in
-# the quick run's 4 x 500 draws, where R-hat straddles 1.01 by chance (1.0109 with the
-# default warmup and seed 0; 1.0063 in the slow run's 4 x 1000). Twice the draws there.
-FAST_RUN_FOR = {"earnings-logearn_height": (DEFAULT_NUM_WARMUP, 1000)}
+SLOW_RUN_FOR = {"sblrc-blr": (1000, 2000)}
 
 
 def _num_reference_params(name):
@@ -92,7 +86,7 @@ def _family_z(alpha=1e-3):
     """Phi^-1(1 - alpha / (2m)) over the m mean and sd checks of this file."""
     if ROOT is None:
         return math.nan
-    runs = list(posteriordb.POSTERIORS) + list(FAST)
+    runs = list(posteriordb.POSTERIORS) + 2 * list(FAST)
     m = sum(2 * _num_reference_params(name) for name in runs)
     return float(ndtri(1 - alpha / (2 * m)))
 
@@ -115,12 +109,12 @@ def _sd_tolerance(name, param, draws, z_crit):
     return max(SD_TOLERANCE, z_crit * 0.5 * math.sqrt((TAU_KURTOSIS - 1) / ess_squares))
 
 
-def _run_and_check(name, num_warmup, num_draws):
+def _run_and_check(name, num_warmup, num_draws, adaptation="stan"):
     post = posteriordb_joint.load_joint(name, ROOT)
     start = time.perf_counter()
     result = sample(post.target, num_warmup=num_warmup, num_samples=num_draws,
                     num_chains=NUM_CHAINS, dense_mass=DENSE_MASS[name], seed=SEED,
-                    progress_bar=False, check_convergence=False)
+                    progress_bar=False, check_convergence=False, adaptation=adaptation)
     quantities = post.quantities(jax.block_until_ready(result.samples))
     wall = time.perf_counter() - start
 
@@ -157,7 +151,8 @@ def _run_and_check(name, num_warmup, num_draws):
 
     worst_z = max(rows, key=lambda r: abs(r[3]))
     worst_sd = max(rows, key=lambda r: abs(r[4]))
-    print(f"\n{name} [{num_warmup}+{num_draws} x {NUM_CHAINS}, dense_mass={DENSE_MASS[name]}]: "
+    print(f"\n{name} [{adaptation} {num_warmup}+{num_draws} x {NUM_CHAINS}, "
+          f"dense_mass={DENSE_MASS[name]}]: "
           f"wall {wall:.1f} s, min ESS {min(r[1] for r in rows):.0f}, "
           f"max R-hat {max(r[2] for r in rows):.4f}, divergences {divergences}, "
           f"worst |z| {abs(worst_z[3]):.2f} ({worst_z[0]}), "
@@ -173,10 +168,24 @@ def test_nuts_matches_the_reference_posterior(name, x64):
 
 @pytest.mark.parametrize("name", FAST)
 def test_nuts_matches_the_reference_posterior_quick(name, x64):
-    _run_and_check(name, *FAST_RUN_FOR.get(name, FAST_RUN))
+    _run_and_check(name, *FAST_RUN)
+
+
+# The nutpie-style warmup at its 300 iterations on the quick ones (all eight passed
+# with it in benchmarks/README.md's panel run). earnings' beta (corr ~ -0.998) gets a
+# bulk ESS of ~0.3 per draw: at 4 x 500 draws R-hat straddled 1.01 (1.0109), so 1000.
+NUTPIE_RUN = {"kidiq-kidscore_momiq": (300, 500), "earnings-logearn_height": (300, 1000),
+              "arma-arma11": (300, 500)}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", FAST)
+def test_nutpie_warmup_matches_the_reference_posterior(name, x64):
+    _run_and_check(name, *NUTPIE_RUN[name], adaptation="nutpie")
 
 
 def test_family_wise_multiplier_is_derived_from_the_number_of_checks():
-    # 46 reference parameters in the slow runs + 10 in the quick ones, 2 checks each.
-    assert Z_CRIT == pytest.approx(float(ndtri(1 - 1e-3 / (2 * 112))), rel=1e-12)
+    # 46 reference parameters in the slow runs + 10 in each set of quick ones
+    # (Stan's and nutpie-style warmup), 2 checks each.
+    assert Z_CRIT == pytest.approx(float(ndtri(1 - 1e-3 / (2 * 132))), rel=1e-12)
     assert 4.3 < Z_CRIT < 4.6

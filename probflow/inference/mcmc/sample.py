@@ -30,14 +30,16 @@ __all__ = ["sample"]
 _CHAIN_METHODS = ("vectorized", "parallel", "sequential")
 _SCHEDULES = ("lockstep", "ragged")
 _NUM_INIT_TRIES = 100
-# Each chain starts at the most probable of its first few finite uniform(-2, 2) draws:
-# a start where the log density is astronomically steep (posteriordb's ARMA(1,1):
-# gradients ~1e111 at half of its uniform draws) kept a chain stuck through a short
-# warmup; the best of 10 is still a random, dispersed start.
-_NUM_INIT_CANDIDATES = 10
+# With the short nutpie-style warmup each chain starts at the most probable of its
+# first 10 finite uniform(-2, 2) draws: a start where the log density is astronomically
+# steep (posteriordb's ARMA(1,1): gradients ~1e48-1e111 at half of its uniform draws)
+# kept a chain stuck through 300 warmup iterations; the best of 10 is still a random,
+# dispersed start. Stan's warmup keeps the first finite draw (its 1000 iterations get
+# such chains out, and its defaults stay as they were).
+_NUM_INIT_CANDIDATES = {"nutpie": 10, "stan": 1}
 # Defaults chosen on the posteriordb panel (benchmarks/warmup_panel.py).
-DEFAULT_NUM_WARMUP = 300
-DEFAULT_ADAPTATION = "nutpie"
+DEFAULT_NUM_WARMUP = 1000
+DEFAULT_ADAPTATION = "stan"
 
 
 def sample(target, init=None, *, kernel="nuts", num_warmup: int = DEFAULT_NUM_WARMUP,
@@ -60,9 +62,8 @@ def sample(target, init=None, *, kernel="nuts", num_warmup: int = DEFAULT_NUM_WA
             are finite.
         kernel: ``"nuts"``, ``"hmc"`` or a kernel object (`NUTS`, `HMC`, or your own
             with ``init``/``step``).
-        num_warmup: adaptation iterations (discarded). The default, 300, is what the
-            default ``adaptation="nutpie"`` needs on the posteriordb panel (see
-            benchmarks/README.md); Stan's windows want 1000.
+        num_warmup: adaptation iterations (discarded). 1000 suits the default Stan
+            windows; ``adaptation="nutpie"`` needs ~300 (benchmarks/README.md).
         num_samples: draws kept per chain.
         num_chains: number of chains.
         chain_method: ``"vectorized"`` (one batched program on one device),
@@ -86,14 +87,17 @@ def sample(target, init=None, *, kernel="nuts", num_warmup: int = DEFAULT_NUM_WA
             wall time ragged / lockstep: kidiq regression 0.56, logistic regression
             0.8), slower on long trajectories in high dimension (100-d Gaussian 1.7).
             HMC and sequential chains always run lock step.
-        adaptation: how warmup tunes the step size and metric. ``"nutpie"`` (default):
-            nutpie's scheme (Seyboldt et al.): the diagonal metric is
+        adaptation: how warmup tunes the step size and metric. ``"stan"`` (default):
+            Stan's windows (the metric is the draws' variance, set at the ends of
+            windows of doubling length). ``"nutpie"``: nutpie's scheme (Seyboldt et al.): the diagonal metric is
             ``sqrt(Var[draws] / Var[gradients])``, recomputed every iteration from two
             running estimates that take turns, with dual averaging of the step size
             throughout; it settles in far fewer gradient evaluations (with
-            ``dense_mass`` the metric is the draws' covariance on the same schedule).
-            ``"stan"``: Stan's windows (the metric is the draws' variance, set at the
-            ends of windows of doubling length; pair it with ``num_warmup=1000``).
+            ``dense_mass`` the metric is the draws' covariance on the same schedule);
+            pair it with ``num_warmup=300``: on the posteriordb panel that gives 1.7x
+            the ESS per gradient of Stan's 1000 (geometric mean), but a Bayesian MLP
+            had divergences (11 in 2000 draws) where Stan's warmup had none. Chains
+            then start at the most probable of 10 finite initial draws.
 
     Returns:
         An `MCMCResult`.
@@ -129,7 +133,8 @@ def sample(target, init=None, *, kernel="nuts", num_warmup: int = DEFAULT_NUM_WA
         )
         chain_method = "vectorized"
 
-    chain_keys, positions = _starting_points(target, init, as_key(seed), num_chains)
+    chain_keys, positions = _starting_points(target, init, as_key(seed), num_chains,
+                                             _NUM_INIT_CANDIDATES[adaptation])
     # One chain at a time has no other chains to wait for: lock step there.
     schedule = "lockstep" if chain_method == "sequential" else schedule
     settings = dict(kernel=kernel, num_warmup=int(num_warmup), num_samples=int(num_samples),
@@ -267,7 +272,7 @@ def _check_int(name, value, minimum):
         raise ValueError(f"`{name}` must be an int >= {minimum}; got {value}")
 
 
-def _starting_points(target, init, key, num_chains):
+def _starting_points(target, init, key, num_chains, num_candidates=1):
     """Per-chain keys ``[C]`` and flat starting points ``[C, d]``: `init` (checked) or
     ``target.init`` draws, retried until the log density and gradient are finite.
 
@@ -275,7 +280,8 @@ def _starting_points(target, init, key, num_chains):
     their own: ~0.1 s apiece, a visible share of a first `sample()`); only the error
     messages go back to eager code.
     """
-    chain_keys, positions, finite = _start(target, key, init, num_chains, _NUM_INIT_TRIES)
+    chain_keys, positions, finite = _start(target, key, init, num_chains, _NUM_INIT_TRIES,
+                                           num_candidates)
     finite = np.asarray(finite)
     if not finite.all():
         bad = np.flatnonzero(~finite)
@@ -293,8 +299,8 @@ def _starting_points(target, init, key, num_chains):
     return chain_keys, positions
 
 
-@functools.partial(jax.jit, static_argnames=("num_chains", "num_tries"))
-def _start(target, key, init, num_chains, num_tries):
+@functools.partial(jax.jit, static_argnames=("num_chains", "num_tries", "num_candidates"))
+def _start(target, key, init, num_chains, num_tries, num_candidates=1):
     """``(chain keys, flat starting points, finite)``; see `_starting_points`."""
     key_init, key_run = jax.random.split(key)
     chain_keys = jax.random.split(key_run, num_chains)
@@ -306,7 +312,7 @@ def _start(target, key, init, num_chains, num_tries):
     flat = jax.vmap(lambda k: ravel_pytree(target.init(k))[0])(keys)
     flat = flat.reshape(num_chains, num_tries, -1)
     finite, value = _finite(logdensity, flat, with_value=True)
-    candidates = jnp.arange(num_tries) < _NUM_INIT_CANDIDATES
+    candidates = jnp.arange(num_tries) < num_candidates
     best = jnp.argmax(jnp.where(finite & candidates, value, -jnp.inf), axis=1)
     # No finite draw among the candidates: the first finite one of all the tries.
     chosen = jnp.where(jnp.any(finite & candidates, axis=1), best, jnp.argmax(finite, axis=1))
