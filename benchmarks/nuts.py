@@ -8,13 +8,30 @@ limit is a bare jitted `lax.scan` of `vmap(grad(logdensity))` with the same numb
 gradient evaluations (per chain, in lockstep) as the sampler used, warmup included.
 
 NumPyro's `MCMC.run` recompiles on every call, so it is reported twice: as is
-("numpyro") and with the whole run wrapped in one `jax.jit` ("numpyro-jit").
+("numpyro") and with the whole run wrapped in one `jax.jit` ("numpyro-jit"). nutpie
+(Rust NUTS) calls the same log density's jitted JAX value-and-gradient from Rust, one
+position at a time, as nutpie's JAX backend does; its chains run on threads, its
+gradient count is the number of calls (its initial-point and step-size searches
+included), and its chains start from its own Uniform(-2, 2) draws (it takes a seed,
+not points).
+
+Warmup: ``--num-warmup default`` (the default) gives every library its own default
+(probflow: `sample()`'s; probflow-nutpie and nutpie 300; NumPyro and BlackJAX 1000,
+Stan's). The "ESS/grad"
+column is min bulk ESS per gradient evaluation, warmup included (probflow's step-size
+searches, ~10 gradients each, not counted); it depends only on the seeds, not on the
+machine's load.
+
+Models: five synthetic-or-small ones (MODELS) and the posteriordb panel (PANEL, every
+posterior in ../shared/posteriordb, the metric diagonal or dense as in
+tests/inference/test_posteriordb_mcmc.py).
 
 Usage::
 
     python benchmarks/nuts.py                         # every model, every library
     python benchmarks/nuts.py --models eight_schools,kidiq --libs probflow,blackjax
     python benchmarks/nuts.py --quick                 # small settings, a smoke test
+    python benchmarks/nuts.py --models panel --libs probflow,nutpie
 """
 
 from __future__ import annotations
@@ -76,19 +93,40 @@ MODELS = {
     "kidiq": model_kidiq,
 }
 
+# posteriordb panel: name -> dense metric? (as tests/inference/test_posteriordb_mcmc.py).
+PANEL_DENSE = {
+    "eight_schools-eight_schools_noncentered": False,
+    "arK-arK": False,
+    "arma-arma11": False,
+    "kidiq-kidscore_momiq": True,
+    "earnings-logearn_height": True,
+    "mesquite-logmesquite": True,
+    "low_dim_gauss_mix-low_dim_gauss_mix": False,
+    "sblrc-blr": True,
+}
+
+
+def _panel_model(name):
+    return lambda: (*_from_target(datasets.posteriordb.load(name).target), PANEL_DENSE[name])
+
+
+PANEL = {"pdb:" + name.split("-")[0]: _panel_model(name) for name in PANEL_DENSE}
+MODELS.update(PANEL)
+
 
 # -- libraries: each returns run(seed, init) -> (draws [chain, draw, d], total gradient evals)
 
 
-def lib_probflow(logdensity, dim, dense, num_warmup, num_samples, schedule="lockstep"):
+def lib_probflow(logdensity, dim, dense, num_warmup, num_samples, **options):
     from probflow.inference import Target, sample
 
     target = Target.from_logdensity(logdensity, jnp.zeros(dim, jnp.float32))
+    warmup = {} if num_warmup is None else {"num_warmup": num_warmup}
 
     def run(seed, init):
-        result = sample(target, init=init, num_warmup=num_warmup, num_samples=num_samples,
-                        num_chains=NUM_CHAINS, dense_mass=dense, seed=seed, progress_bar=False,
-                        schedule=schedule)
+        result = sample(target, init=init, num_samples=num_samples, num_chains=NUM_CHAINS,
+                        dense_mass=dense, seed=seed, progress_bar=False,
+                        check_convergence=False, **warmup, **options)
         samples = result.samples
         draws = next(iter(samples.values())) if isinstance(samples, dict) else samples
         grads = np.sum(result.stats["n_steps"])
@@ -167,9 +205,47 @@ def lib_blackjax(logdensity, dim, dense, num_warmup, num_samples):
     return run
 
 
+def lib_nutpie(logdensity, dim, dense, num_warmup, num_samples, low_rank=False):
+    import nutpie
+    from nutpie.compiled_pyfunc import from_pyfunc
+
+    value_and_grad = jax.jit(jax.value_and_grad(logdensity))
+    calls = [0]
+
+    def make_logp_fn():
+        def logp(x):
+            calls[0] += 1
+            value, grad = value_and_grad(jnp.asarray(x, jnp.float32))
+            return float(value), np.asarray(grad, np.float64)
+
+        return logp
+
+    def make_expand_fn(seed1, seed2, chain):
+        return lambda x: {"x": np.asarray(x, np.float64)}
+
+    model = from_pyfunc(
+        dim, make_logp_fn, make_expand_fn, [np.dtype("float64")], [(dim,)], ["x"],
+        make_initial_point_fn=lambda seed: np.random.default_rng(seed).uniform(-2, 2, dim),
+    )
+    warmup = {} if num_warmup is None else {"tune": num_warmup}
+
+    def run(seed, init):
+        calls[0] = 0
+        trace = nutpie.sample(model, draws=num_samples, chains=NUM_CHAINS, seed=seed,
+                              cores=NUM_CHAINS, progress_bar=False, save_warmup=False,
+                              low_rank_modified_mass_matrix=low_rank, **warmup)
+        return np.asarray(trace.posterior["x"].values), calls[0]
+
+    return run
+
+
 LIBS = {
     "probflow": lib_probflow,
     "probflow-ragged": functools.partial(lib_probflow, schedule="ragged"),
+    "probflow-stan": functools.partial(lib_probflow, adaptation="stan"),
+    "probflow-nutpie": functools.partial(lib_probflow, adaptation="nutpie"),
+    "nutpie": lib_nutpie,
+    "nutpie-lowrank": functools.partial(lib_nutpie, low_rank=True),
     "numpyro": lib_numpyro,
     "numpyro-jit": lib_numpyro_jit,
     "blackjax": lib_blackjax,
@@ -219,14 +295,52 @@ def warm_up_process():
     jax.block_until_ready(jax.jit(program)(jax.random.key(0), jnp.ones((4, 8))))
 
 
+# What each library's own default warmup is (``--num-warmup default``); None: the
+# library decides (probflow: sample()'s default, nutpie: its own).
+DEFAULT_WARMUP = {"numpyro": 1000, "numpyro-jit": 1000, "blackjax": 1000,
+                  "probflow-nutpie": 300}
+
+
+def initial_points(logdensity, dim, rng, candidates=10):
+    """Per chain, the most probable of `candidates` Uniform(-2, 2) draws with a finite
+    log density and gradient (what `sample()` does when not given `init`).
+
+    The same points go to every library. posteriordb's ARMA(1,1) has gradients beyond
+    float32's range at about half of its uniform draws, and chains started at finite
+    but astronomically steep points stay stuck through a short warmup.
+    """
+    value_and_grad = jax.jit(jax.vmap(jax.value_and_grad(logdensity)))
+    points = []
+    for _ in range(NUM_CHAINS):
+        found = np.empty((0, dim), np.float32)
+        values = np.empty(0)
+        while len(found) < candidates:
+            trial = rng.uniform(-2, 2, (candidates, dim)).astype(np.float32)
+            value, grad = (np.asarray(a) for a in value_and_grad(jnp.asarray(trial)))
+            ok = np.isfinite(value) & np.all(np.isfinite(grad), axis=1)
+            found, values = np.concatenate([found, trial[ok]]), np.concatenate([values, value[ok]])
+        points.append(found[np.argmax(values[:candidates])])
+    return jnp.asarray(np.stack(points))
+
+
 def measure(lib_name, model_name, num_warmup, num_samples, repeats):
+    """One library on one model; with ``repeats == 0`` only the first call runs (its
+    ESS per gradient is meaningful, its wall time includes compilation)."""
+    if num_warmup is None:
+        num_warmup = DEFAULT_WARMUP.get(lib_name)
     logdensity, dim, dense = MODELS[model_name]()
     rng = np.random.default_rng(1)
-    inits = [jnp.asarray(rng.uniform(-2, 2, (NUM_CHAINS, dim)), jnp.float32) for _ in range(repeats + 1)]
+    inits = [initial_points(logdensity, dim, rng) for _ in range(repeats + 1)]
     run = LIBS[lib_name](logdensity, dim, dense, num_warmup, num_samples)
     start = time.perf_counter()
     draws, grads = run(0, inits[0])
     first = time.perf_counter() - start
+    if repeats == 0:
+        ess = min_bulk_ess(draws)
+        return {"model": model_name, "lib": lib_name, "dim": dim, "first_s": first,
+                "warm_s": float("nan"), "min_ess": ess, "ess_per_s": float("nan"),
+                "grad_evals": grads, "overhead": float("nan"), "ess_per_grad": ess / grads,
+                "num_warmup": num_warmup}
     walls, esses, grad_counts = [], [], []
     for i in range(1, repeats + 1):
         start = time.perf_counter()
@@ -241,6 +355,7 @@ def measure(lib_name, model_name, num_warmup, num_samples, repeats):
     return {
         "model": model_name, "lib": lib_name, "dim": dim, "first_s": first, "warm_s": wall,
         "min_ess": ess, "ess_per_s": ess / wall, "grad_evals": grads, "overhead": wall / limit,
+        "ess_per_grad": ess / grads, "num_warmup": num_warmup,
     }
 
 
@@ -248,12 +363,17 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--libs", default=",".join(LIBS))
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--num-warmup", type=int, default=1000)
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="warm calls per library; 0: the first call only (ESS/grad)")
+    parser.add_argument("--num-warmup", default="default",
+                        help="an int, or 'default': each library's own default")
     parser.add_argument("--num-samples", type=int, default=1000)
     parser.add_argument("--quick", action="store_true", help="100 + 100 draws, 1 repeat")
     parser.add_argument("--out", default=None, help="JSON file for the rows")
     args = parser.parse_args(argv)
+    args.num_warmup = None if args.num_warmup == "default" else int(args.num_warmup)
+    args.models = args.models.replace("panel", ",".join(PANEL)).replace("synthetic", ",".join(
+        name for name in MODELS if name not in PANEL))
     if args.quick:
         args.num_warmup, args.num_samples, args.repeats = 100, 100, 1
     warm_up_process()
@@ -264,7 +384,8 @@ def main(argv=None):
             rows.append(row)
             print(f"{model:14s} {lib:12s} first {row['first_s']:6.2f}s  warm {row['warm_s']:6.2f}s  "
                   f"minESS {row['min_ess']:7.0f}  ESS/s {row['ess_per_s']:8.0f}  "
-                  f"grads {row['grad_evals']:8d}  overhead {row['overhead']:6.1f}x", flush=True)
+                  f"grads {row['grad_evals']:8d}  ESS/grad {row['ess_per_grad']:.4f}  "
+                  f"overhead {row['overhead']:6.1f}x", flush=True)
     print()
     print(markdown_table(rows))
     out = Path(args.out) if args.out else None
@@ -277,14 +398,19 @@ def main(argv=None):
 
 def markdown_table(rows):
     """Rows as a markdown table with probflow's ESS/s ratio against each peer."""
-    lines = ["| model | library | first call s | warm s | min bulk ESS | ESS/s | grad evals | overhead | probflow ESS/s ÷ this |",
-             "|---|---|---|---|---|---|---|---|---|"]
-    ours = {r["model"]: r["ess_per_s"] for r in rows if r["lib"] == "probflow"}
+    lines = ["| model | library | warmup | first call s | warm s | min bulk ESS | ESS/s | grad evals "
+             "| ESS/grad | overhead | probflow ESS/s ÷ this | probflow ESS/grad ÷ this |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    ours = {r["model"]: r for r in rows if r["lib"] == "probflow"}
+    nan = {"ess_per_s": float("nan"), "ess_per_grad": float("nan")}
     for r in rows:
-        ratio = ours.get(r["model"], float("nan")) / r["ess_per_s"]
-        lines.append(f"| {r['model']} | {r['lib']} | {r['first_s']:.2f} | {r['warm_s']:.2f} | "
+        mine = ours.get(r["model"], nan)
+        lines.append(f"| {r['model']} | {r['lib']} | {r['num_warmup'] or 'default'} | "
+                     f"{r['first_s']:.2f} | {r['warm_s']:.2f} | "
                      f"{r['min_ess']:.0f} | {r['ess_per_s']:.0f} | {r['grad_evals']} | "
-                     f"{r['overhead']:.1f}x | {ratio:.2f} |")
+                     f"{r['ess_per_grad']:.4f} | {r['overhead']:.1f}x | "
+                     f"{mine['ess_per_s'] / r['ess_per_s']:.2f} | "
+                     f"{mine['ess_per_grad'] / r['ess_per_grad']:.2f} |")
     return "\n".join(lines)
 
 

@@ -1,4 +1,4 @@
-"""MCMC: HMC and NUTS kernels, Stan's windowed warmup, the `sample()` driver.
+"""MCMC: HMC and NUTS kernels, Stan's and nutpie-style warmup, the `sample()` driver.
 
 Kernels are objects with static settings and two pure methods over NamedTuple states,
 usable in your own `lax.scan`::

@@ -24,11 +24,15 @@ from jax.flatten_util import ravel_pytree
 
 from probflow.inference.mcmc import progress
 from probflow.inference.mcmc._ragged import run_ragged
-from probflow.inference.mcmc.adaptation import window_schedule
+from probflow.inference.mcmc.gradient_warmup import GradientWarmup
 from probflow.inference.mcmc.kernel import KernelParams
-from probflow.inference.mcmc.warmup import warmup_init, warmup_update
+from probflow.inference.mcmc.warmup import StanWarmup
 
-__all__ = ["run_chains", "trace_count"]
+__all__ = ["run_chains", "trace_count", "ADAPTATIONS"]
+
+# The warmup strategies by name (`sample(adaptation=...)`); each has ``schedule``,
+# ``init`` and ``update`` (see `StanWarmup`, `GradientWarmup`).
+ADAPTATIONS = {"stan": StanWarmup(), "nutpie": GradientWarmup()}
 
 _traces = 0
 
@@ -53,7 +57,8 @@ def flat_logdensity(target):
 
 def run_chains(target, chain_keys, positions, target_accept, *, kernel, num_warmup: int,
                num_samples: int, dense_mass: bool, report_progress: bool,
-               block_length: int | None = None, schedule: str = "lockstep"):
+               block_length: int | None = None, schedule: str = "lockstep",
+               adaptation: str = "stan"):
     """Warmup + sampling for a batch of chains (vmapped); pure, jit it from outside.
 
     Args:
@@ -71,6 +76,8 @@ def run_chains(target, chain_keys, positions, target_accept, *, kernel, num_warm
             batched kernel step a transition; ``"ragged"`` (NUTS only, see `_ragged`):
             one loop of leapfrog steps in which a chain whose trajectory ends starts its
             next transition at once. Both give the same draws.
+        adaptation: a key of `ADAPTATIONS`: ``"stan"`` (windowed, draws only) or
+            ``"nutpie"`` (draws and gradients, updated every iteration).
 
     Returns:
         ``(flat_draws [C, N, d], logdensity [C, N], infos (each [C, N]), params,
@@ -79,6 +86,9 @@ def run_chains(target, chain_keys, positions, target_accept, *, kernel, num_warm
     """
     if schedule not in ("lockstep", "ragged"):
         raise ValueError(f"`schedule` must be 'lockstep' or 'ragged'; got {schedule!r}")
+    if adaptation not in ADAPTATIONS:
+        raise ValueError(f"`adaptation` must be one of {tuple(ADAPTATIONS)}; got {adaptation!r}")
+    warmup = ADAPTATIONS[adaptation]
     global _traces
     _traces += 1
     logdensity, _ = flat_logdensity(target)
@@ -90,10 +100,10 @@ def run_chains(target, chain_keys, positions, target_accept, *, kernel, num_warm
     init_keys, step_keys, adapt_keys = keys[:, 0], keys[:, 1], keys[:, 2]
 
     states = jax.vmap(lambda x: kernel.init(x, logdensity))(positions)
-    warm = jax.vmap(lambda k, s: warmup_init(k, s, value_and_grad, dense_mass=dense_mass))(
+    warm = jax.vmap(lambda k, s: warmup.init(k, s, value_and_grad, dense_mass=dense_mass))(
         init_keys, states
     )
-    in_window, window_end = (jnp.asarray(a) for a in window_schedule(max(num_warmup, 1)))
+    flags = jax.tree_util.tree_map(jnp.asarray, warmup.schedule(max(num_warmup, 1)))
     draw, step = _transition_fns(kernel, logdensity)
 
     def draw_block(first, length):
@@ -132,11 +142,11 @@ def run_chains(target, chain_keys, positions, target_accept, *, kernel, num_warm
 
             def adapt(operands):
                 warm, warmup_steps = operands
+                now = jax.tree_util.tree_map(lambda a: a[w], flags)
                 warm = jax.vmap(
-                    lambda k, wm, s, inf: warmup_update(
+                    lambda k, wm, s, inf: warmup.update(
                         k, wm, s, inf, value_and_grad, target_accept=target_accept,
-                        in_window=in_window[w], window_end=window_end[w],
-                        is_last=i == num_warmup - 1, iteration=i,
+                        flags=now, is_last=i == num_warmup - 1, iteration=i,
                     )
                 )(adapt_keys, warm, states, info)
                 return warm, warmup_steps + info.n_steps
@@ -156,21 +166,26 @@ def run_chains(target, chain_keys, positions, target_accept, *, kernel, num_warm
         total, sum(leaf.size for leaf in jax.tree_util.tree_leaves(noise_shape))
     )
     if schedule == "ragged" and supports_ragged(kernel):
-        def adapt(counter, warm, states, info, window_end):
-            # The schedule's flags at each chain's own transition index; window_end None:
-            # no chain ends a window, and an unbatched False skips that branch.
+        def adapt(counter, warm, states, info, search):
+            # The schedule's flags at each chain's own transition index; search None: no
+            # chain is at a step-size search, and an unbatched False skips that branch.
             w = jnp.minimum(counter, max(num_warmup, 1) - 1)
-            ends = jnp.zeros_like(counter, bool) if window_end is None else window_end
-            one = lambda k, wm, s, inf, i, inw, end: warmup_update(
-                k, wm, s, inf, value_and_grad, target_accept=target_accept, in_window=inw,
-                window_end=False if window_end is None else end,
-                is_last=i == num_warmup - 1, iteration=i,
-            )
-            return jax.vmap(one)(adapt_keys, warm, states, info, counter, in_window[w], ends)
+            now = jax.tree_util.tree_map(lambda a: a[w], flags)
+            if search is None:
+                now = now._replace(search=jnp.zeros_like(counter, bool))
+
+            def one(k, wm, s, inf, i, now):
+                if search is None:
+                    now = now._replace(search=False)
+                return warmup.update(k, wm, s, inf, value_and_grad,
+                                     target_accept=target_accept, flags=now,
+                                     is_last=i == num_warmup - 1, iteration=i)
+
+            return jax.vmap(one)(adapt_keys, warm, states, info, counter, now)
 
         draws, lps, infos, warm, warmup_steps = run_ragged(
             kernel, logdensity, states, warm, buffers, adapt,
-            lambda first: draw_block_at(first, length), window_end,
+            lambda first: draw_block_at(first, length), flags.search,
             num_warmup=num_warmup, num_samples=num_samples, report_progress=report_progress,
         )
         swap = lambda a: jnp.swapaxes(a, 0, 1)

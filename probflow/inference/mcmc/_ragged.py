@@ -55,7 +55,8 @@ def run_ragged(kernel, logdensity, states, warm, buffers, adapt, draw_from, wind
             branch is not run at all).
         draw_from: ``draw_from(first [C])`` -> noise of transitions
             ``first .. first + K - 1`` of each chain, leaves ``[K, C, ...]``.
-        window_end: the schedule's ``[num_warmup]`` window-end flags.
+        window_end: the schedule's ``[num_warmup]`` flags of the iterations that run
+            the step-size search (Stan's window ends; the ``search`` flags).
         num_warmup, num_samples: transitions per chain (static).
         report_progress: advance the progress bar with the slowest chain's count.
 

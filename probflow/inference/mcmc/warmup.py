@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from probflow.inference.mcmc.adaptation import (
     DualAveragingState,
@@ -23,11 +24,12 @@ from probflow.inference.mcmc.adaptation import (
     welford_covariance,
     welford_init,
     welford_update,
+    window_schedule,
 )
 from probflow.inference.mcmc.kernel import ChainState, KernelParams, SampleInfo
 from probflow.inference.mcmc.metrics import make_metric
 
-__all__ = ["WarmupState", "warmup_init", "warmup_update"]
+__all__ = ["WarmupState", "warmup_init", "warmup_update", "StanSchedule", "StanWarmup"]
 
 
 class WarmupState(NamedTuple):
@@ -105,3 +107,35 @@ def warmup_update(key, warm: WarmupState, state: ChainState, info: SampleInfo, v
     final_step_size = jnp.exp(dual_averaging.log_step_size_avg)
     params = params._replace(step_size=jnp.where(is_last, final_step_size, params.step_size))
     return WarmupState(dual_averaging, welford, params)
+
+
+class StanSchedule(NamedTuple):
+    """Per-iteration flags of Stan's windows (numpy bool arrays): `in_window` (the draw
+    feeds the estimate) and `search` (a window ends: new metric, step-size search)."""
+
+    in_window: np.ndarray
+    search: np.ndarray
+
+
+class StanWarmup:
+    """Stan's windowed adaptation behind the interface `sample()`'s program uses
+    (``schedule``, ``init``, ``update``; see `GradientWarmup` for the other one).
+
+    Example:
+        >>> np.flatnonzero(StanWarmup().schedule(1000).search).tolist()
+        [99, 149, 249, 449, 949]
+    """
+
+    name = "stan"
+
+    def schedule(self, num_warmup: int) -> StanSchedule:
+        return StanSchedule(*window_schedule(num_warmup))
+
+    def init(self, key, state, value_and_grad, *, dense_mass: bool) -> WarmupState:
+        return warmup_init(key, state, value_and_grad, dense_mass=dense_mass)
+
+    def update(self, key, warm, state, info, value_and_grad, *, target_accept, flags,
+               is_last, iteration=None) -> WarmupState:
+        return warmup_update(key, warm, state, info, value_and_grad,
+                             target_accept=target_accept, in_window=flags.in_window,
+                             window_end=flags.search, is_last=is_last, iteration=iteration)

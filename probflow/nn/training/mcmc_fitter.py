@@ -17,6 +17,7 @@ import jax
 import numpy as np
 
 from probflow._seed import as_key
+from probflow.inference.mcmc.sample import DEFAULT_ADAPTATION, DEFAULT_NUM_WARMUP
 from probflow.nn.callbacks.base import CallbackList
 from probflow.nn.callbacks.history import History
 from probflow.nn.training.data import prepare_xy, split_validation
@@ -42,7 +43,9 @@ class MCMCFitter:
     Method options of ``model.fit(..., method=kernel, **options)``: ``num_warmup``
     (1000), ``num_samples`` (1000), ``num_chains`` (4), ``target_accept`` (0.8),
     ``max_tree_depth`` (10), ``dense_mass`` (False), ``chain_method``
-    ("vectorized"), ``schedule`` ("lockstep"; see `probflow.inference.sample`).
+    ("vectorized"), ``schedule`` ("lockstep"), ``adaptation`` (see
+    `probflow.inference.sample`; ``num_warmup`` and ``adaptation`` default to
+    `sample()`'s defaults).
     `epochs`, `batch_size` and `shuffle` do not apply (full batch).
     After the fit, ``model.fitted_posterior.stats`` holds the sampler statistics
     (``diverging``, ``acceptance_rate``, ``tree_depth``, ...) as ``[chain, draw]`` arrays.
@@ -60,16 +63,17 @@ class MCMCFitter:
     """
 
     options = ("num_warmup", "num_samples", "num_chains", "target_accept", "max_tree_depth",
-               "dense_mass", "chain_method", "schedule")
+               "dense_mass", "chain_method", "schedule", "adaptation")
 
     def __init__(self, kernel):
         self.kernel = kernel
 
     def fit(self, model, x, y, *, epochs, batch_size, validation_data, validation_split,
             shuffle, callbacks, seed, verbose, initial_epoch, validation_samples,
-            num_warmup=1000, num_samples=1000, num_chains=4, target_accept=0.8,
-            max_tree_depth=10, dense_mass=False, chain_method="vectorized",
-            schedule="lockstep"):
+            num_warmup=DEFAULT_NUM_WARMUP, num_samples=1000, num_chains=4,
+            target_accept=0.8, max_tree_depth=10, dense_mass=False,
+            chain_method="vectorized", schedule="lockstep",
+            adaptation=DEFAULT_ADAPTATION):
         from probflow.inference import sample
 
         del epochs, batch_size, shuffle, initial_epoch
@@ -109,6 +113,7 @@ class MCMCFitter:
             num_samples=num_samples, num_chains=num_chains, chain_method=chain_method,
             target_accept=target_accept, max_tree_depth=max_tree_depth, dense_mass=dense_mass,
             seed=key_run, progress_bar=verbose > 0, check_convergence=False, schedule=schedule,
+            adaptation=adaptation,
         )
         posterior = DrawsPosterior(
             self.kernel, xs[0].shape[0], stack_draws(result.samples, layer_state), fixed,

@@ -1,0 +1,240 @@
+"""nutpie-style warmup: a metric from draws *and* gradients, updated at every iteration.
+
+Seyboldt et al. (nutpie; the Fisher-divergence argument): for a Gaussian posterior with
+covariance ``S``, the gradients at the draws have covariance ``S^-1``, so the diagonal
+``sqrt(Var[x] / Var[grad log p])`` is the scale that best whitens both the draws and
+the gradients; it is right after a handful of draws on a Gaussian, where the draws'
+variance alone needs hundreds. The schedule, learnt from nuts-rs (`adapt_strategy`),
+written here for a static, vectorised program:
+
+* the initial metric is ``1 / |grad log p|`` at the starting point (clamped);
+* two running estimates of the draws' and gradients' variances, a foreground one that
+  sets the metric and a background one that only collects; every iteration adds the
+  new draw to both and recomputes the metric from the foreground; at a *switch* the
+  background becomes the foreground and a new background starts, so old draws from
+  far out of the typical set are forgotten. Switches come every 10 draws in an early
+  window (the first 30% of warmup), then after windows of 80 draws growing by 1.5x,
+  as long as a whole next window fits before the final step-size window;
+* the last 15% of warmup keeps the metric and only tunes the step size;
+* the step size is dual-averaged through the whole warmup, restarted once, by Stan's
+  step-size heuristic, when the metric first changes from its gradient-based start;
+  the last warmup iteration sets it to the dual-averaging average.
+
+Unlike nuts-rs, every draw counts (nuts-rs skips draws that equal the trajectory's
+start), so all the schedule's flags are static: one schedule for every chain, and the
+branches (metric update, switch, step-size search) are real `lax.cond`s under `vmap`.
+A dense metric (``dense_mass=True``) takes the regularised covariance of the draws on
+the same schedule (the gradient-based dense estimate is not implemented).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from probflow.inference.mcmc.adaptation import (
+    DualAveragingState,
+    WelfordState,
+    dual_averaging_init,
+    dual_averaging_update,
+    find_reasonable_step_size,
+    welford_covariance,
+    welford_init,
+    welford_update,
+)
+from probflow.inference.mcmc.kernel import ChainState, KernelParams, SampleInfo
+from probflow.inference.mcmc.metrics import make_metric
+
+__all__ = ["GradientSchedule", "gradient_schedule", "GradientWarmupState", "GradientWarmup"]
+
+# The inverse mass matrix's diagonal stays within these bounds (float32 keeps ~1e+-38).
+_BOUNDS = (1e-10, 1e10)
+
+
+class GradientSchedule(NamedTuple):
+    """Per-iteration flags of the nutpie-style schedule (numpy bool arrays).
+
+    Attributes:
+        collect: add the draw and gradient to both running estimates.
+        switch: after adding, the background estimate becomes the foreground one.
+        update_metric: recompute the metric from the foreground estimate.
+        search: the metric changes for the first time: rerun the step-size heuristic
+            and restart dual averaging around its result.
+    """
+
+    collect: np.ndarray
+    switch: np.ndarray
+    update_metric: np.ndarray
+    search: np.ndarray
+
+
+def gradient_schedule(num_warmup: int, *, early_fraction: float = 0.3,
+                      step_size_fraction: float = 0.15, early_switch: int = 10,
+                      first_window: int = 80, growth: float = 1.5,
+                      min_count: int = 3) -> GradientSchedule:
+    """The nutpie-style schedule for `num_warmup` iterations.
+
+    Args:
+        num_warmup: warmup iterations.
+        early_fraction: share of warmup with switches every `early_switch` draws.
+        step_size_fraction: final share of warmup that only tunes the step size.
+        early_switch: draws per foreground estimate in the early window.
+        first_window: draws of the first window after the early one; each next
+            window is `growth` times longer.
+        growth: window growth factor (>= 1).
+        min_count: the foreground holds at least this many draws (the starting
+            point counts as one) before it sets the metric.
+
+    Returns:
+        A `GradientSchedule` of length `num_warmup`.
+
+    Example:
+        >>> s = gradient_schedule(300)
+        >>> np.flatnonzero(s.switch).tolist()[:3], int(np.flatnonzero(s.search)[0])
+        ([8, 18, 28], 1)
+        >>> int(s.collect.sum())        # the last 15% only tunes the step size
+        255
+    """
+    flags = GradientSchedule(*(np.zeros(num_warmup, bool) for _ in range(4)))
+    early_end = int(early_fraction * num_warmup)
+    final_start = num_warmup - int(step_size_fraction * num_warmup)
+    window = first_window
+    foreground = background = 1  # the starting point is in both estimates
+    searched = False
+    for i in range(min(final_start, num_warmup)):
+        early = i < early_end
+        if not early and i == early_end:
+            window = max(window, background)  # never shrink the window being filled
+        flags.collect[i] = True
+        foreground += 1
+        background += 1
+        needed = early_switch if early else window
+        following = early_switch if early else max(window + 1, round(window * growth))
+        if background >= needed and following + i <= final_start:
+            flags.switch[i] = True
+            foreground, background = background, 0
+            if not early:
+                window = following
+        if foreground >= min_count:
+            flags.update_metric[i] = True
+            if not searched:
+                flags.search[i] = searched = True
+    return flags
+
+
+class GradientWarmupState(NamedTuple):
+    """One chain's nutpie-style adaptation state and the kernel parameters it implies."""
+
+    dual_averaging: DualAveragingState
+    draws: WelfordState  # foreground
+    grads: WelfordState
+    background_draws: WelfordState
+    background_grads: WelfordState
+    params: KernelParams
+
+
+def _empty(dim, dense, dtype):
+    return (welford_init(dim, dense, dtype), welford_init(dim, False, dtype))
+
+
+def _diagonal_estimate(draws: WelfordState, grads: WelfordState, previous):
+    # sqrt(Var[x] / Var[g]): the (n - 1) normalisers cancel. Where a coordinate has not
+    # moved or has a constant gradient the ratio is 0, inf or nan: keep the old value.
+    ratio = jnp.sqrt(draws.m2 / grads.m2)
+    valid = jnp.isfinite(ratio) & (ratio > 0)
+    return jnp.where(valid, jnp.clip(ratio, *_BOUNDS), previous)
+
+
+class GradientWarmup:
+    """nutpie-style adaptation (see the module docstring), as used by `sample()`.
+
+    The interface every adaptation of the compiled program shares: ``schedule``,
+    ``init`` and ``update``; ``schedule(...).search`` marks the rare iterations with
+    an expensive branch (the step-size heuristic).
+
+    Example:
+        >>> import jax, jax.numpy as jnp
+        >>> from probflow.inference.mcmc.kernel import init_state
+        >>> f = lambda x: -0.5 * jnp.sum(x ** 2 / jnp.array([1e-2, 1e2]))
+        >>> w = GradientWarmup().init(jax.random.key(0), init_state(jnp.ones(2), f),
+        ...                           jax.value_and_grad(f), dense_mass=False)
+        >>> w.params.metric.inverse_mass_matrix.tolist()   # 1 / |grad| at the start
+        [0.009999999776482582, 100.0]
+    """
+
+    name = "nutpie"
+
+    def schedule(self, num_warmup: int) -> GradientSchedule:
+        return gradient_schedule(num_warmup)
+
+    def init(self, key, state: ChainState, value_and_grad, *, dense_mass: bool):
+        dim, dtype = state.position.shape[0], state.position.dtype
+        diagonal = 1.0 / jnp.clip(jnp.abs(state.grad), 1.0 / _BOUNDS[1], 1.0 / _BOUNDS[0])
+        diagonal = jnp.where(jnp.isfinite(diagonal), diagonal, 1.0).astype(dtype)
+        metric = make_metric(jnp.diag(diagonal) if dense_mass else diagonal)
+        step_size = find_reasonable_step_size(key, state, value_and_grad, metric,
+                                              jnp.ones((), dtype))
+        draws, grads = (welford_update(w, v) for w, v in
+                        zip(_empty(dim, dense_mass, dtype), (state.position, state.grad)))
+        return GradientWarmupState(dual_averaging_init(step_size), draws, grads, draws, grads,
+                                   KernelParams(step_size, metric))
+
+    def update(self, key, warm: GradientWarmupState, state: ChainState, info: SampleInfo,
+               value_and_grad, *, target_accept, flags, is_last, iteration=None):
+        """Adapts after one warmup transition.
+
+        Args:
+            key: a `jax.random` key (the step-size heuristic's, at ``flags.search``).
+            warm: this chain's `GradientWarmupState`.
+            state: the chain state after the transition.
+            info: the transition's `SampleInfo`.
+            value_and_grad: flat position -> (log density, gradient).
+            target_accept: dual averaging's target.
+            flags: this iteration's `GradientSchedule` entries (scalars; unbatched under
+                `vmap` for real branches; ``search`` may be a Python False to drop it).
+            is_last: the last warmup iteration (use the averaged step size).
+            iteration: if given, the heuristic uses ``fold_in(key, iteration)``.
+
+        Returns:
+            The new `GradientWarmupState`.
+        """
+        dual_averaging = dual_averaging_update(warm.dual_averaging, info.acceptance_rate,
+                                               target_accept)
+        estimates = (warm.draws, warm.grads, warm.background_draws, warm.background_grads)
+
+        def collect(estimates):
+            values = (state.position, state.grad) * 2
+            return tuple(welford_update(w, v) for w, v in zip(estimates, values))
+
+        def switch(estimates):
+            dim, dense = state.position.shape[0], estimates[0].m2.ndim == 2
+            return (*estimates[2:], *_empty(dim, dense, state.position.dtype))
+
+        keep = lambda operands: operands
+        estimates = jax.lax.cond(flags.collect, collect, keep, estimates)
+        estimates = jax.lax.cond(flags.switch, switch, keep, estimates)
+        draws, grads = estimates[:2]
+
+        def new_metric(metric):
+            if draws.m2.ndim == 2:
+                return make_metric(welford_covariance(draws))
+            return make_metric(_diagonal_estimate(draws, grads, metric.inverse_mass_matrix))
+
+        metric = jax.lax.cond(flags.update_metric, new_metric, keep, warm.params.metric)
+        params = KernelParams(jnp.exp(dual_averaging.log_step_size), metric)
+
+        def search(operands):
+            _, params = operands
+            search_key = key if iteration is None else jax.random.fold_in(key, iteration)
+            step_size = find_reasonable_step_size(search_key, state, value_and_grad,
+                                                  params.metric, params.step_size)
+            return dual_averaging_init(step_size), params._replace(step_size=step_size)
+
+        dual_averaging, params = jax.lax.cond(flags.search, search, keep,
+                                              (dual_averaging, params))
+        final_step_size = jnp.exp(dual_averaging.log_step_size_avg)
+        params = params._replace(step_size=jnp.where(is_last, final_step_size, params.step_size))
+        return GradientWarmupState(dual_averaging, *estimates, params)
