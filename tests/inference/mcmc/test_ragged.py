@@ -41,7 +41,10 @@ _program = jax.jit(run_chains, static_argnames=(
     "schedule"))
 
 
-def _run(model, schedule, *, kernel=NUTS(), num_warmup=60, num_samples=40, dense_mass=False,
+_NUTS = NUTS()
+
+
+def _run(model, schedule, *, kernel=_NUTS, num_warmup=60, num_samples=40, dense_mass=False,
          block_length=None, report_progress=False):
     logdensity, dim = MODELS[model]
     target = Target.from_logdensity(logdensity, jnp.zeros(dim))
