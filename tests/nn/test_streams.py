@@ -148,6 +148,12 @@ def test_memmap_streams_and_trains_as_the_array_path(tmp_path):
     batch_bytes = batch * features * 4
     assert in_memory.peak >= data.nbytes  # the measurement sees a whole copy
     assert streamed.peak <= 8 * batch_bytes, (streamed.peak, batch_bytes)
+    # evaluate / predict read a memmap chunk by chunk, with the arrays' answers.
+    np.testing.assert_allclose(model.predict(data[:300], num_samples=1, batch_size=128),
+                               model.predict(np.asarray(data[:300]), num_samples=1,
+                                             batch_size=128), rtol=1e-6)
+    assert model.evaluate(data, targets, num_samples=1) == pytest.approx(
+        model.evaluate(np.asarray(data), targets, num_samples=1), rel=1e-5)
 
 
 def test_sample_weight_scales_each_examples_nll_and_leaves_metrics_unweighted():

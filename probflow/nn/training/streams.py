@@ -100,7 +100,6 @@ class BatchStream:
 
     num_train = None
     steps_per_epoch = None
-    exhausted = False
 
     def begin_epoch(self, programs, state, *, shuffle):
         """``(state, iterator of host batches)`` for one epoch."""
@@ -233,18 +232,18 @@ class IterableStream(BatchStream):
         except StopIteration:
             self._iterator = None
             return None
-        where = f"`{self.argname}` batch {self._batch_index}"
+        index = self._batch_index
         self._batch_index += 1
+        where = f"`{self.argname}` batch {index}"
         x, y, sw = split_batch(raw, where)
-        xs, ys = prepare_xy(self.model, x, y, xname=f"{self.argname} (batch {self._batch_index - 1})",
-                            yname=f"y (batch {self._batch_index - 1})")
+        xs, ys = prepare_xy(self.model, x, y, xname=f"{self.argname} (batch {index})",
+                            yname=f"y (batch {index})")
         weights = example_weights(self.model, ys, sw, self.class_weight,
                                   name=f"sample_weight of {where}")
         return (xs, ys, weights), xs[0].shape[0]
 
     def _new_pass(self) -> bool:
         if self.one_shot:
-            self.exhausted = True
             return False
         self._iterator = iter(self.source)
         self._batch_index = 0
