@@ -28,9 +28,14 @@ def register_kl(type_p, type_q):
         the broadcast batch shape.
 
     Example:
-        >>> from probflow.distributions import Normal
-        >>> @register_kl(Normal, Normal)
-        ... def _kl(p, q): ...
+        >>> from probflow.distributions import Normal, kl_divergence
+        >>> class Shifted(Normal):  # a new family (registering Normal itself would
+        ...     pass                 # replace the analytic Normal-Normal KL for the process)
+        >>> @register_kl(Shifted, Normal)
+        ... def _kl(p, q):
+        ...     return kl_divergence(Normal(p.loc, p.scale), q)
+        >>> float(kl_divergence(Shifted(0.0, 1.0), Normal(0.0, 1.0)))
+        0.0
     """
 
     def decorator(fn):

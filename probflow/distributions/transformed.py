@@ -84,7 +84,12 @@ class TransformedDistribution(Distribution):
         base_shape = self.base.batch_shape + self.base.event_shape
         # Shapes only: eval_shape also catches bijector parameters that broadcast.
         spec = jax.ShapeDtypeStruct(base_shape, self.base.dtype)
-        return tuple(jax.eval_shape(self.bijector.forward, spec).shape)
+        try:
+            return tuple(jax.eval_shape(self.bijector.forward, spec).shape)
+        except NotImplementedError:
+            # A forward map that cannot run (a copula over marginals without an icdf)
+            # still has a shape: log_prob only needs the inverse.
+            return tuple(self.bijector.forward_shape(base_shape))
 
     @property
     def batch_shape(self):

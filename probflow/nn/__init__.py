@@ -18,4 +18,5 @@ from probflow.nn.sequential import Sequential
 from probflow.nn.convert import clone_model, to_bayesian
 from probflow.nn.utils import to_categorical
 
-__all__ = [name for name in dir() if not name.startswith("_")]
+# `training` is the trainer's machinery, loaded by model.py: internal, not exported.
+__all__ = [name for name in dir() if not name.startswith("_") and name != "training"]

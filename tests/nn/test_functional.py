@@ -105,6 +105,8 @@ def test_connect_and_input_validation():
     assert isinstance(nn.Dense(2)(nn.Input((3,))), SymbolicTensor)
 
 
-def test_layer_called_on_array_is_a_type_error():
-    with pytest.raises(TypeError, match="called on an array"):
-        nn.Dense(2)(np.ones((2, 3)))
+def test_layer_called_on_array_runs_eagerly_and_on_other_objects_is_a_type_error():
+    # Keras: calling a layer on an array runs it (building its weights on first use).
+    assert nn.Dense(2)(np.ones((2, 3))).shape == (2, 2)
+    with pytest.raises(TypeError):
+        nn.Dense(2)("not a tensor")
