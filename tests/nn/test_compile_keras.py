@@ -90,9 +90,6 @@ def _fitted(run_eagerly):
     return model.predict(X[:6], num_samples=1), list(_Spy.seen)
 
 
-@pytest.mark.xfail(strict=False, reason="XLA:CPU sometimes fails to materialize op-by-op "
-                   "symbols after many eager compiles in one worker (seen once in the full "
-                   "suite); passes alone. To be isolated in a subprocess.")
 def test_run_eagerly_matches_compiled_and_shows_values():
     compiled, traced = _fitted(False)
     assert traced and all(traced)  # traced under jit
@@ -101,9 +98,6 @@ def test_run_eagerly_matches_compiled_and_shows_values():
     np.testing.assert_allclose(eager, compiled, rtol=1e-4, atol=1e-5)
 
 
-@pytest.mark.xfail(strict=False, reason="XLA:CPU sometimes fails to materialize op-by-op "
-                   "symbols after many eager compiles in one worker (seen once in the full "
-                   "suite); passes alone. To be isolated in a subprocess.")
 def test_evaluate_and_predict_call_test_and_predict_hooks():
     class Recorder(Callback):
         def __init__(self):
