@@ -8,15 +8,13 @@ import jax.numpy as jnp
 from jax.scipy.linalg import cho_solve, solve_triangular
 from jax.scipy.special import digamma, multigammaln
 
-from probflow.distributions import constraints
-from probflow.distributions.distribution import Distribution
 from probflow.distributions.multivariate_normal import log_diag_sum
-from probflow.distributions.wishart import Wishart, init_scale_and_df
+from probflow.distributions.wishart import Wishart, WishartFamily
 
 __all__ = ["InverseWishart"]
 
 
-class InverseWishart(Distribution):
+class InverseWishart(WishartFamily):
     """The distribution of ``W^-1`` for ``W ~ Wishart(df, S^-1)``; scale ``S = L L^T``.
 
     ``scipy.stats.invwishart(df, S)``. Give exactly one of `scale_tril` (L) and
@@ -35,22 +33,6 @@ class InverseWishart(Distribution):
         >>> d.mean().tolist()
         [[0.5, 0.0], [0.0, 0.5]]
     """
-
-    arg_constraints = {"df": constraints.positive, "scale_tril": constraints.lower_cholesky}
-    _param_event_ndims = {"scale_tril": 2}
-    support = constraints.positive_definite
-    has_rsample = False
-
-    def __init__(self, df, scale_tril=None, scale_matrix=None, *, validate_args=False):
-        init_scale_and_df(self, "InverseWishart", df, scale_tril, scale_matrix, validate_args)
-
-    @property
-    def event_shape(self) -> tuple:
-        return self.scale_tril.shape[-2:]
-
-    @property
-    def _d(self) -> int:
-        return self.scale_tril.shape[-1]
 
     def _scale_matrix(self):
         return self.scale_tril @ jnp.swapaxes(self.scale_tril, -1, -2)

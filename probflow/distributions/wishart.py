@@ -15,10 +15,34 @@ from probflow.distributions._util import is_concrete, promote_params, validate_p
 from probflow.distributions.distribution import Distribution
 from probflow.distributions.multivariate_normal import log_diag_sum
 
-__all__ = ["Wishart", "init_scale_and_df"]
+__all__ = ["Wishart", "WishartFamily", "init_scale_and_df"]
 
 
-class Wishart(Distribution):
+class WishartFamily(Distribution):
+    """What `Wishart` and `InverseWishart` share: `df`, a scale factor, matrix events.
+
+    Subclasses set the sampling and density; this holds the constructor (exactly one of
+    `scale_tril` and `scale_matrix`), the constraints and the shapes.
+    """
+
+    arg_constraints = {"df": constraints.positive, "scale_tril": constraints.lower_cholesky}
+    _param_event_ndims = {"scale_tril": 2}
+    support = constraints.positive_definite
+    has_rsample = False
+
+    def __init__(self, df, scale_tril=None, scale_matrix=None, *, validate_args=False):
+        init_scale_and_df(self, type(self).__name__, df, scale_tril, scale_matrix, validate_args)
+
+    @property
+    def event_shape(self) -> tuple:
+        return self.scale_tril.shape[-2:]
+
+    @property
+    def _d(self) -> int:
+        return self.scale_tril.shape[-1]
+
+
+class Wishart(WishartFamily):
     """Wishart distribution with `df` degrees of freedom and scale ``S = L L^T``.
 
     A draw is ``sum_{j < df} x_j x_j^T`` with ``x_j ~ Normal(0, S)`` for integer df;
@@ -38,22 +62,6 @@ class Wishart(Distribution):
         >>> d.mean().tolist()
         [[4.0, 0.0], [0.0, 4.0]]
     """
-
-    arg_constraints = {"df": constraints.positive, "scale_tril": constraints.lower_cholesky}
-    _param_event_ndims = {"scale_tril": 2}
-    support = constraints.positive_definite
-    has_rsample = False
-
-    def __init__(self, df, scale_tril=None, scale_matrix=None, *, validate_args=False):
-        init_scale_and_df(self, "Wishart", df, scale_tril, scale_matrix, validate_args)
-
-    @property
-    def event_shape(self) -> tuple:
-        return self.scale_tril.shape[-2:]
-
-    @property
-    def _d(self) -> int:
-        return self.scale_tril.shape[-1]
 
     def _sample(self, key, sample_shape):
         # Bartlett decomposition: X = L A A^T L^T, A lower-triangular with
