@@ -113,7 +113,10 @@ def hand_init(key, sizes):
             "bias_loc": jnp.zeros(fan_out),
             "bias_raw": jnp.full(fan_out, _softplus_inv(INIT_SCALE)),
         })
-    return {"layers": params, "raw_noise": jnp.asarray(_softplus_inv(1.0))}
+    params = {"layers": params, "raw_noise": jnp.asarray(_softplus_inv(1.0))}
+    # Strong float32 leaves: weak-typed ones (from Python floats) become strong after one
+    # epoch's update, a new input signature, and the epoch recompiled (it did, three times).
+    return jax.tree_util.tree_map(lambda a: jnp.asarray(a, jnp.float32), params)
 
 
 def hand_forward(params, x, key):

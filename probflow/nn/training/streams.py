@@ -1,13 +1,17 @@
 """Batch streams: `fit` / `evaluate` data beyond in-memory arrays.
 
-A stream yields host batches one at a time; `stream_loop.run_stream_epoch` puts each
-on the device one batch ahead of the step that uses it. Two kinds:
+A stream yields host batches one at a time; `stream_loop.run_stream_epoch` reads,
+checks and places them on the device on a background thread, ahead of the steps that
+use them. Two kinds:
 
 * `IterableStream`: anything iterable that yields ``(x, y)`` or ``(x, y, sample_weight)``
   batches (x / y an array, or a list of arrays for several inputs / outputs): a list of
   batches, a generator, a Grain ``MapDataset`` / ``IterDataset`` / ``DataLoader`` (duck
   typed: probflow never imports grain). An `Iterator` (a generator) is read once and
-  continues across epochs; any other iterable is iterated afresh for each pass.
+  continues across epochs; any other iterable is iterated afresh for each pass. A
+  Grain ``MapDataset`` is read by index (its elements in order, as its iterator
+  yields them); for Grain's own parallel reads (files on a slow disk) pass
+  ``ds.to_iter_dataset(grain.ReadOptions(num_threads=...))``, iterated as given.
 * `ArrayStream`: host arrays that should not be copied to the device whole (a numpy
   memmap, arrays over half the device's memory, or ``fit(..., stream=True)``). Each
   batch gathers its rows on the host, with the array path's permutation and padding,
@@ -175,6 +179,32 @@ class ArrayStream(BatchStream):
                    None), rows.size
 
 
+def _is_grain_map_dataset(source) -> bool:
+    # Duck typed (probflow never imports grain): sized, indexable, convertible to Grain's
+    # iterable form.
+    return (hasattr(source, "to_iter_dataset") and hasattr(source, "__len__")
+            and hasattr(source, "__getitem__"))
+
+
+def _read_by_index(dataset):
+    """The elements of a Grain ``MapDataset`` in order, skipping filtered ones (None).
+
+    What ``iter(dataset)`` yields, read on the calling thread (probflow's prefetch
+    thread): Grain's default iterator would start a pool of 16 reader threads and a
+    500-element buffer for every pass, which on an in-memory source costs more than
+    it reads (Grain's own advice there is ``num_threads=0``).
+    """
+    for index in range(len(dataset)):
+        element = dataset[index]
+        if element is not None:
+            yield element
+
+
+def _open(source):
+    """A fresh iterator over `source` (a Grain ``MapDataset`` is read by index)."""
+    return _read_by_index(source) if _is_grain_map_dataset(source) else iter(source)
+
+
 def _known_num_train(source):
     """The data set's size when the source tells it without reading it all (else None)."""
     if isinstance(source, (list, tuple)):
@@ -210,7 +240,7 @@ class IterableStream(BatchStream):
         self.class_weight = class_weight
         self.one_shot = isinstance(source, collections.abc.Iterator)
         self.steps_per_epoch = steps_per_epoch
-        self._iterator = iter(source)
+        self._iterator = _open(source)
         self._pending = []
         self._batch_index = 0
         self._yielded_in_pass = 0
@@ -245,7 +275,7 @@ class IterableStream(BatchStream):
     def _new_pass(self) -> bool:
         if self.one_shot:
             return False
-        self._iterator = iter(self.source)
+        self._iterator = _open(self.source)
         self._batch_index = 0
         self._yielded_in_pass = 0
         return True
