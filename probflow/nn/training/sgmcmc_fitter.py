@@ -244,7 +244,7 @@ class _SGMCMCPrograms(GradientPrograms):
             neg_log_prior = -log_prior(model, weights)
             _, preds = predictions(model, weights["likelihood"], [o[None] for o in outputs],
                                    ys, chain_key, need_interval=needs_interval(model))
-            return nll, neg_log_prior, metric_stats(model, ys, preds, mask)
+            return nll, neg_log_prior, metric_stats(model, ys, preds, mask, weights)
 
         nll, neg_log_prior, stats = jax.vmap(chain_logs)(
             state.params, jax.random.split(key_metric, num_chains))

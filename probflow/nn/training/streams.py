@@ -110,7 +110,8 @@ class BatchStream:
         raise NotImplementedError
 
     def eval_batches(self, *, steps=None):
-        """One pass of padded host batches ``((xs, ys, mask, None), rows)`` for evaluation."""
+        """One pass of padded host batches ``((xs, ys, mask, weights), rows)`` for
+        evaluation (`weights` None when the data carry no sample weights)."""
         raise NotImplementedError
 
 
@@ -173,10 +174,12 @@ class ArrayStream(BatchStream):
             count = min(count, steps)
         for b in range(count):
             rows = np.arange(b * size, min((b + 1) * size, self.num_train))
-            xs, ys, _ = self._check(rows, where=f"x (batch {b})")
+            xs, ys, weights = self._check(rows, where=f"x (batch {b})")
             mask = (np.arange(size) < rows.size).astype(_float_dtype())
+            if weights is not None:
+                weights = np.concatenate([weights, np.zeros(size - rows.size, weights.dtype)])
             yield ([_pad_rows(a, size) for a in xs], [_pad_rows(a, size) for a in ys], mask,
-                   None), rows.size
+                   weights), rows.size
 
 
 def _is_grain_map_dataset(source) -> bool:
@@ -249,6 +252,7 @@ class IterableStream(BatchStream):
             raise ValueError(f"`{argname}` yielded no batches")
         self._pending.append(first)
         self.capacity = first[1]  # padded rows of every step (a larger batch: its own)
+        self._strategy = None  # a data-parallel strategy whose devices split each step
         self.num_train = num_train if num_train is not None else _known_num_train(source)
 
     def _next(self):
@@ -272,6 +276,16 @@ class IterableStream(BatchStream):
                                   name=f"sample_weight of {where}")
         return (xs, ys, weights), xs[0].shape[0]
 
+    def check_rows_split(self, strategy):
+        """Raises ValueError unless a step's rows split evenly over `strategy`'s devices.
+
+        Checks the first batch's rows now (every step is padded to them) and any larger
+        batch when it comes.
+        """
+        strategy.check_batch_size(self.capacity,
+                                  f"of the batches `{self.argname}` yields (batch 0)")
+        self._strategy = strategy
+
     def _new_pass(self) -> bool:
         if self.one_shot:
             return False
@@ -283,6 +297,9 @@ class IterableStream(BatchStream):
     def _padded(self, prepared, rows, *, with_weights):
         xs, ys, weights = prepared
         size = max(rows, self.capacity)
+        if size > self.capacity and self._strategy is not None:
+            self._strategy.check_batch_size(
+                size, f"of the batches `{self.argname}` yields (batch {self._batch_index - 1})")
         dtype = _float_dtype()
         mask = (np.arange(size) < rows).astype(dtype)
         if weights is not None and with_weights:
@@ -319,35 +336,42 @@ class IterableStream(BatchStream):
             steps=self.steps_per_epoch, fresh=self.steps_per_epoch is None, with_weights=True)
 
     def eval_batches(self, *, steps=None):
-        return self._batches(steps=steps, fresh=True, with_weights=False)
+        return self._batches(steps=steps, fresh=True, with_weights=True)
 
 
 def eval_chunks(data, batch_size, *, steps=None):
-    """Padded device chunks ``(xs, ys, mask)`` of evaluation data, in order.
+    """Padded device chunks ``(xs, ys, mask, weights)`` of evaluation data, in order.
 
     Args:
-        data: ``(xs, ys)`` host arrays (cut into chunks of `batch_size` rows, the last
-            padded), or a `BatchStream` (its batches, padded to its step shape).
+        data: ``(xs, ys)`` or ``(xs, ys, weights)`` host arrays (cut into chunks of
+            `batch_size` rows, the last padded), or a `BatchStream` (its batches, padded
+            to its step shape).
         batch_size: rows per chunk of arrays.
         steps: at most this many chunks of a stream (None: one pass).
 
     Yields:
-        ``(xs, ys, mask)`` device arrays; `mask` is 1 on real rows.
+        ``(xs, ys, mask, weights)`` device arrays; `mask` is 1 on real rows, `weights`
+        the per-example sample weights (0 on padding), or None when there are none.
     """
     if isinstance(data, BatchStream):
-        for (xs, ys, mask, _), _ in data.eval_batches(steps=steps):
+        for (xs, ys, mask, weights), _ in data.eval_batches(steps=steps):
             yield ([jnp.asarray(a) for a in xs], [jnp.asarray(a) for a in ys],
-                   jnp.asarray(mask))
+                   jnp.asarray(mask), None if weights is None else jnp.asarray(weights))
         return
-    xs, ys = data
+    xs, ys = data[0], data[1]
+    weights = data[2] if len(data) > 2 else None
     n = xs[0].shape[0]
     size = max(1, min(batch_size, n))
+
+    def chunk(a, start, stop):
+        pad = [(0, size - (stop - start))] + [(0, 0)] * (a.ndim - 1)
+        return jnp.asarray(np.pad(a[start:stop], pad))
+
     for start in range(0, n, size):
         stop = min(start + size, n)
-        pad = [(0, size - (stop - start))]
-        xb = [jnp.asarray(np.pad(a[start:stop], pad + [(0, 0)] * (a.ndim - 1))) for a in xs]
-        yb = [jnp.asarray(np.pad(a[start:stop], pad + [(0, 0)] * (a.ndim - 1))) for a in ys]
-        yield xb, yb, (jnp.arange(size) < stop - start).astype(_float_dtype())
+        yield ([chunk(a, start, stop) for a in xs], [chunk(a, start, stop) for a in ys],
+               (jnp.arange(size) < stop - start).astype(_float_dtype()),
+               None if weights is None else chunk(weights, start, stop))
 
 
 def _is_memmap(x) -> bool:
@@ -355,20 +379,29 @@ def _is_memmap(x) -> bool:
     return any(isinstance(a, np.memmap) for a in items)
 
 
-def evaluation_data(model, x, y, *, batch_size, steps=None, xname="x", yname="y"):
-    """`evaluate`'s data: prepared ``(xs, ys)`` arrays, or a stream.
+def evaluation_data(model, x, y, *, batch_size, sample_weight=None, xname="x", yname="y",
+                    wname="sample_weight"):
+    """`evaluate`'s data: prepared ``(xs, ys)`` / ``(xs, ys, weights)`` arrays, or a stream.
 
-    A batch iterable (with `y` None) becomes an `IterableStream`; a memmap an
-    `ArrayStream` (read chunk by chunk); anything else is checked whole by `prepare_xy`.
+    A batch iterable (with `y` None) becomes an `IterableStream` (its batches may carry
+    sample weights); a memmap an `ArrayStream` (read chunk by chunk); anything else is
+    checked whole by `prepare_xy`. `sample_weight` (arrays only) weighs each example's
+    loss term and the weighted metrics, as in Keras.
     """
     if y is None and is_batch_iterable(x):
+        if sample_weight is not None:
+            raise ValueError(f"`{wname}` cannot go with an iterable of batches: yield "
+                             "(x, y, sample_weight) batches instead")
         return IterableStream(model, x, argname=xname)
     if y is None:
         raise ValueError(f"`{yname}` is needed with arrays; pass an iterable of (x, y) "
                          f"batches as `{xname}` to leave it out")
     if _is_memmap(x) or _is_memmap(y):
-        return ArrayStream(model, x, y, batch_size=batch_size)
-    return prepare_xy(model, x, y, xname=xname, yname=yname)
+        return ArrayStream(model, x, y, batch_size=batch_size, sample_weight=sample_weight)
+    xs, ys = prepare_xy(model, x, y, xname=xname, yname=yname)
+    if sample_weight is None:
+        return xs, ys
+    return xs, ys, example_weights(model, ys, sample_weight, name=wname)
 
 
 def _batch_inputs(model, batch):
