@@ -119,3 +119,13 @@ def test_weighted_metrics_survive_save_and_load(regression, tmp_path):
     with pytest.warns(UserWarning, match="custom optax optimizer"):
         loaded = nn.load_model(tmp_path / "m.probflow")
     assert [m.name for m in loaded.weighted_metrics] == ["weighted_mse", "weighted_nll"]
+
+
+@pytest.mark.parametrize("method, options", [("sgld", {}), ("ensemble", {"num_members": 2})])
+def test_other_methods_log_weighted_metrics(method, options):
+    # Equal weights: the weighted mean is the plain one, whatever the method's draws.
+    model = frozen_net(likelihood="normal", metrics=["mse"], weighted_metrics=["mse"])
+    history = model.fit(X, Y, sample_weight=np.full(N, 2.5, "float32"), batch_size=16,
+                        epochs=2, method=method, verbose=0, **options).history
+    np.testing.assert_allclose(history["weighted_mse"], history["mse"], rtol=1e-5)
+    assert np.all(np.isfinite(history["mse"]))
