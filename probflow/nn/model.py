@@ -629,8 +629,9 @@ class Model:
             epochs: number of passes over the data (the last epoch index + 1).
             batch_size: examples per step; the last partial batch is masked so every
                 example counts exactly once per epoch.
-            validation_data: a tuple ``(x_val, y_val)`` or an iterable of batches, evaluated
-                after each epoch (``val_*`` logs).
+            validation_data: a tuple ``(x_val, y_val)`` or ``(x_val, y_val,
+                val_sample_weight)``, or an iterable of batches, evaluated after each
+                epoch (``val_*`` logs).
             validation_split: fraction of the (unshuffled) data held out from the end.
             shuffle: reshuffle each epoch (a permutation inside the compiled epoch).
             callbacks: list of `probflow.nn.callbacks.Callback`.
@@ -645,7 +646,8 @@ class Model:
             validation_samples: posterior samples per validation example.
             sample_weight: ``(n,)`` weights of the examples' NLL terms (Keras: the loss
                 divides by the batch's row count, so a weight of 2 counts an example twice
-                against the same KL / n); metrics stay unweighted.
+                against the same KL / n); `metrics` stay unweighted, the
+                ``compile(weighted_metrics=...)`` use them.
             class_weight: dict class label -> weight for a classifier (labels missing
                 from it weigh 1), multiplied into `sample_weight`.
             steps_per_epoch: batches per epoch of an iterable (an endless generator
