@@ -7,11 +7,15 @@ Prints the median of the warm epochs (the first epoch of each run compiles) and 
 
 The same `Model.fit` is also timed on the same data streamed from the host (issue 16):
 a Python generator of shuffled ``(x, y)`` batches and, when `grain` is installed, a
-Grain ``MapDataset`` of row indices shuffled and batched by Grain; each batch is put on the
-device one step ahead of a jitted step. Rounds alternate the paths, so background load
-hits them alike; the ratios are of the medians.
+Grain ``MapDataset`` of row indices shuffled and batched by Grain, gathered by a `.map`;
+probflow reads, checks and puts each batch on the device on a background thread, two
+ahead of the jitted steps. Rounds alternate the paths, so background load hits them
+alike; the ratios are of the medians. The hand loop's parameters are strongly typed
+float32: weak-typed leaves (from Python floats) turned strong after one epoch's update,
+and each new input signature recompiled its epoch (three times in four epochs; that,
+not the loop, made it look ~9-13x slower than probflow).
 
-Run: python benchmarks/train.py [--rows 50000] [--epochs 6] [--repeats 2]
+Run: python benchmarks/train.py [--rows 50000] [--epochs 6] [--repeats 2] [--paths arrays,...]
 """
 
 from __future__ import annotations
@@ -113,7 +117,10 @@ def hand_init(key, sizes):
             "bias_loc": jnp.zeros(fan_out),
             "bias_raw": jnp.full(fan_out, _softplus_inv(INIT_SCALE)),
         })
-    return {"layers": params, "raw_noise": jnp.asarray(_softplus_inv(1.0))}
+    params = {"layers": params, "raw_noise": jnp.asarray(_softplus_inv(1.0))}
+    # Strong float32 leaves: weak-typed ones (from Python floats) become strong after one
+    # epoch's update, a new input signature, and the epoch recompiled (it did, three times).
+    return jax.tree_util.tree_map(lambda a: jnp.asarray(a, jnp.float32), params)
 
 
 def hand_forward(params, x, key):
@@ -193,11 +200,15 @@ def main():
     parser.add_argument("--rows", type=int, default=50_000)
     parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--paths", default="arrays,generator,grain",
+                        help="probflow paths to time (the hand loop always runs)")
     args = parser.parse_args()
     x, y = make_data(args.rows)
     sources = {"arrays": lambda: None, "generator": lambda: ShuffledBatches(x, y)}
     if grain_source(x, y) is not None:
         sources["grain"] = lambda: grain_source(x, y)
+    wanted = args.paths.split(",")
+    sources = {name: make for name, make in sources.items() if name in wanted}
     times = {name: [] for name in list(sources) + ["hand"]}
     losses = {}
     for _ in range(args.repeats):  # alternate so background load hits every path alike
@@ -208,15 +219,15 @@ def main():
         times["hand"] += epoch_times[1:]
     med = {name: float(np.median(t)) for name, t in times.items()}
     print(f"device: {jax.devices()[0].platform}, rows={args.rows}, batch={BATCH}, "
-          f"warm epochs per path={len(times['hand'])}")
+          f"warm epochs per path={len(times['hand'])}, probflow from {nn.__file__}")
     for name in sources:
         print(f"probflow Model.fit ({name:9s}): {med[name]:.3f} s/epoch "
               f"(final loss {losses[name]:.4f})")
     print(f"hand jax+optax loop           : {med['hand']:.3f} s/epoch "
           f"(final loss {losses['hand']:.4f})")
-    print(f"ratio probflow / hand = {med['arrays'] / med['hand']:.3f}")
     for name in sources:
-        if name != "arrays":
+        print(f"ratio {name} / hand = {med[name] / med['hand']:.3f}")
+        if name != "arrays" and "arrays" in med:
             print(f"ratio {name} / arrays = {med[name] / med['arrays']:.3f}")
 
 if __name__ == "__main__":

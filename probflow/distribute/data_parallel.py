@@ -122,13 +122,19 @@ class DataParallel:
         """A full copy on every device of the mesh."""
         return NamedSharding(self.mesh, PartitionSpec())
 
-    def check_batch_size(self, batch_size: int) -> None:
-        """Raises ValueError unless `batch_size` splits evenly over the mesh axis."""
+    def check_batch_size(self, batch_size: int, where: str = "") -> None:
+        """Raises ValueError unless `batch_size` splits evenly over the mesh axis.
+
+        Args:
+            batch_size: rows of one step.
+            where: what gave it, for the message (e.g. "of the batches `x` yields").
+        """
         if batch_size % self.num_replicas:
             lower = batch_size - batch_size % self.num_replicas
             raise ValueError(
-                f"`batch_size` must be a multiple of the {self.num_replicas} devices of mesh "
-                f"axis {self.axis_name!r} for data-parallel training; got {batch_size} "
+                f"`batch_size`{' ' + where if where else ''} must be a multiple of the "
+                f"{self.num_replicas} devices of mesh axis {self.axis_name!r} for "
+                f"data-parallel training; got {batch_size} "
                 f"(use {max(lower, self.num_replicas)} or {lower + self.num_replicas})")
 
     def replicate(self, tree):

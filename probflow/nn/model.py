@@ -69,6 +69,31 @@ def _with_nll(metrics):
     return out
 
 
+def _weighted(specs, unweighted, heads):
+    """The weighted metrics' `Metric` objects, renamed ``weighted_<name>`` on a clash."""
+    from probflow.nn.metrics import Metric, check_metrics_for_heads, get_metric
+
+    if specs is None:
+        return []
+    if isinstance(specs, (str, Metric)) or callable(specs):
+        specs = [specs]
+    if not isinstance(specs, (list, tuple)):
+        raise TypeError("`weighted_metrics` must be a list of metric names, Metric objects or "
+                        f"functions; got {type(specs).__name__}")
+    resolved = [get_metric(spec) for spec in specs]
+    check_metrics_for_heads(resolved, heads)
+    taken = {m.name for m in unweighted}
+    out = []
+    for metric in resolved:
+        if metric.name in taken:
+            metric = metric._replace(name=f"weighted_{metric.name}")
+        if metric.name in taken:
+            raise ValueError(f"`weighted_metrics` names {metric.name!r} twice")
+        taken.add(metric.name)
+        out.append(metric)
+    return out
+
+
 def _likelihood_head(spec):
     from probflow.nn.likelihoods import get_likelihood
 
@@ -133,6 +158,7 @@ class Model:
         self.initial_epoch = 0
         self._heads = None
         self._metrics = ()
+        self._weighted_metrics = ()
         self._output_metrics = None
         self._optimizer = None
         self._compile_args = {}
@@ -396,8 +422,8 @@ class Model:
 
     # -- compile ---------------------------------------------------------------------------
     def compile(self, optimizer="adam", loss=None, metrics=None, *, likelihood=None,
-                learning_rate=None, kl_weight=1.0, loss_weights=None, from_logits=None,
-                run_eagerly=False, **optimizer_keywords):
+                learning_rate=None, kl_weight=1.0, loss_weights=None, weighted_metrics=None,
+                from_logits=None, run_eagerly=False, **optimizer_keywords):
         """Chooses the optimizer, the likelihood head(s) and the metrics (Keras's order).
 
         Args:
@@ -422,6 +448,11 @@ class Model:
                 changes ``model.kl_weight`` between epochs without recompiling).
             loss_weights: one weight per output (a list, or a dict by output name)
                 multiplying that output's log-likelihood in the training objective.
+            weighted_metrics: metrics (as `metrics`) weighted by the ``sample_weight`` /
+                ``class_weight`` of `fit` and the ``sample_weight`` of `evaluate`: each
+                is the weighted mean ``sum(w * value) / sum(w)``, as in Keras. Logged
+                under the metric's name, or ``weighted_<name>`` when `metrics` (or the
+                always-present ``nll``) already has that name; on every output.
             from_logits: for Keras cross-entropy losses: whether the network outputs
                 logits (True) or probabilities (False, Keras's default).
             run_eagerly: run fit / evaluate / predict without `jit` (op by op), so
@@ -468,6 +499,7 @@ class Model:
             self._output_metrics = None
             names = _with_nll([get_metric(m) for m in (metrics or [])])
             check_metrics_for_heads(names, heads)
+        weighted = _weighted(weighted_metrics, names, heads)
         self._optimizer = make_optimizer(optimizer, learning_rate, **optimizer_keywords)
         self._check_output_activations(heads)
         # Kept as given so `save` can write them as data (names and numbers).
@@ -477,6 +509,7 @@ class Model:
         self._heads = heads
         self._loss_weights = tuple(weights)
         self._metrics = tuple(names)
+        self._weighted_metrics = tuple(weighted)
         self._kl_weight_init = float(kl_weight)
         self.run_eagerly = bool(run_eagerly)
         self.program_cache = {}
@@ -553,6 +586,11 @@ class Model:
         return self._metrics
 
     @property
+    def weighted_metrics(self) -> tuple:
+        """The `Metric` objects of ``compile(weighted_metrics=...)``, named as logged."""
+        return self._weighted_metrics
+
+    @property
     def optimizer(self):
         """The optax transformation `compile` built."""
         return self._optimizer
@@ -591,8 +629,9 @@ class Model:
             epochs: number of passes over the data (the last epoch index + 1).
             batch_size: examples per step; the last partial batch is masked so every
                 example counts exactly once per epoch.
-            validation_data: a tuple ``(x_val, y_val)`` or an iterable of batches, evaluated
-                after each epoch (``val_*`` logs).
+            validation_data: a tuple ``(x_val, y_val)`` or ``(x_val, y_val,
+                val_sample_weight)``, or an iterable of batches, evaluated after each
+                epoch (``val_*`` logs).
             validation_split: fraction of the (unshuffled) data held out from the end.
             shuffle: reshuffle each epoch (a permutation inside the compiled epoch).
             callbacks: list of `probflow.nn.callbacks.Callback`.
@@ -607,7 +646,8 @@ class Model:
             validation_samples: posterior samples per validation example.
             sample_weight: ``(n,)`` weights of the examples' NLL terms (Keras: the loss
                 divides by the batch's row count, so a weight of 2 counts an example twice
-                against the same KL / n); metrics stay unweighted.
+                against the same KL / n); `metrics` stay unweighted, the
+                ``compile(weighted_metrics=...)`` use them.
             class_weight: dict class label -> weight for a classifier (labels missing
                 from it weigh 1), multiplied into `sample_weight`.
             steps_per_epoch: batches per epoch of an iterable (an endless generator
@@ -671,13 +711,17 @@ class Model:
         return jax.disable_jit() if self.run_eagerly else contextlib.nullcontext()
 
     def evaluate(self, x, y=None, *, num_samples=10, batch_size=256, seed=0, steps=None,
-                 callbacks=None):
+                 sample_weight=None, callbacks=None):
         """Loss and metrics on `(x, y)` under the posterior predictive.
 
         ``loss`` is the per-example expected NLL plus KL / n_train (the training
         objective); ``nll`` and the other metrics use the predictive mixture of
         `num_samples` posterior draws. `x` may be an iterable of ``(x, y)`` batches
-        with ``y=None`` (summed over its batches; at most `steps` of them).
+        with ``y=None`` (summed over its batches; at most `steps` of them), whose
+        batches may be ``(x, y, sample_weight)``. `sample_weight` (one weight per
+        example of array data) weighs each example's NLL term of ``loss`` (divided by
+        the number of examples, as in training and Keras) and the
+        ``compile(weighted_metrics=...)``; other metrics stay unweighted.
         `callbacks` get `on_test_begin` / `_end` (the
         result as logs) and, per batch, `on_test_batch_begin` / `_end`.
 
@@ -688,7 +732,7 @@ class Model:
 
         with _hooks(self, callbacks, "test") as (cbs, logs):
             result = evaluate(self, x, y, num_samples=num_samples, batch_size=batch_size,
-                              seed=seed, steps=steps, hooks=cbs)
+                              seed=seed, steps=steps, sample_weight=sample_weight, hooks=cbs)
             logs.update(result)
         return result
 

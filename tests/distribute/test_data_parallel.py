@@ -157,6 +157,20 @@ CHILD = textwrap.dedent('''
             errors[name] = None
         except (ValueError, TypeError) as err:
             errors[name] = f"{type(err).__name__}: {err}"
+    # A stream's batch rows must split over the devices too: caught before compiling.
+    compiles = []
+    jax.monitoring.register_event_duration_secs_listener(
+        lambda event, secs, **kw: compiles.append(event)
+        if event == "/jax/core/compile/backend_compile_duration" else None)
+    model = vi_model()
+    before = len(compiles)
+    try:
+        model.fit([(X[:10], Y[:10]), (X[10:20], Y[10:20])], epochs=1, verbose=0,
+                  distribution=distribute.DataParallel())
+        errors["stream_batch_size"] = None
+    except ValueError as err:
+        errors["stream_batch_size"] = f"{type(err).__name__}: {err}"
+    errors["stream_compiles"] = len(compiles) - before
     out["errors"] = errors
     print("RESULT " + json.dumps(out))
 ''')
@@ -237,6 +251,10 @@ def test_bad_arguments_name_the_problem(child):
     assert errors["batch_size"].startswith("ValueError") and "`batch_size`" in errors["batch_size"]
     assert "got 10" in errors["batch_size"] and "4 devices" in errors["batch_size"]
     assert errors["both"].startswith("ValueError") and "`mesh`" in errors["both"]
+    stream = errors["stream_batch_size"]
+    assert stream.startswith("ValueError") and "`batch_size`" in stream, stream
+    assert "got 10" in stream and "4 devices" in stream and "yields" in stream
+    assert errors["stream_compiles"] == 0
 
 
 WORKER = textwrap.dedent('''

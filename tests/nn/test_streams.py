@@ -239,3 +239,33 @@ def test_validation_evaluate_and_predict_take_iterables(array_fit):
     history = other.fit(X, Y, epochs=2, batch_size=BATCH, verbose=0,
                         validation_data=batches_of(X[:20], Y[:20]))
     assert len(history.history["val_loss"]) == 2
+
+
+def test_prefetch_reraises_the_sources_error_and_stops_its_thread_on_close():
+    import threading
+
+    from probflow.nn.training.stream_loop import prefetch
+
+    def failing():
+        yield 1
+        raise RuntimeError("disk on fire")
+
+    gen = prefetch(failing(), lambda item: item)
+    assert next(gen) == 1
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        next(gen)
+    read = []
+
+    def endless():
+        i = 0
+        while True:
+            read.append(i)
+            yield i
+            i += 1
+
+    gen = prefetch(endless(), lambda item: item, size=2)
+    assert [next(gen) for _ in range(3)] == [0, 1, 2]
+    gen.close()  # a `break` in the training loop
+    assert not any(t.name == "probflow-prefetch" for t in threading.enumerate())
+    # Read ahead at most `size` placed items plus the one being placed.
+    assert len(read) <= 3 + 2 + 1

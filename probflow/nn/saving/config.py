@@ -214,6 +214,8 @@ def compile_config(model) -> dict:
         "optimizer": opt,
         "metrics": metrics,
         "output_metrics": per_output,
+        # As logged: a clash with `metrics` made them ``weighted_<name>``.
+        "weighted_metrics": [metric.name for metric in model.weighted_metrics],
         "kl_weight": float(args.get("kl_weight", 1.0)),
         "loss_weights": [float(w) for w in model.loss_weights],
     }

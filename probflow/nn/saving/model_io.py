@@ -188,6 +188,7 @@ def _compile(model, config, *, optimizer, likelihood, metrics, path):
         except ValueError:
             raise ValueError(f"{path}: the model uses custom metrics {names}; pass them again: "
                              "load_model(path, metrics=...)") from None
+    weighted = _weighted_metrics(spec.get("weighted_metrics") or [], path)
     kl_weight = spec.get("kl_weight", 1.0)
     if not isinstance(kl_weight, (int, float)) or isinstance(kl_weight, bool):
         raise ValueError(f"{path}: kl_weight must be a number; got {kl_weight!r:.100}")
@@ -199,8 +200,28 @@ def _compile(model, config, *, optimizer, likelihood, metrics, path):
         raise ValueError(f"{path}: loss_weights must be a list of {len(heads)} numbers")
     model.compile(optimizer=optimizer, likelihood=heads, metrics=metrics,
                   learning_rate=learning_rate, kl_weight=kl_weight, loss_weights=loss_weights,
-                  **keywords)
+                  weighted_metrics=weighted, **keywords)
     return restore_optimizer
+
+
+def _weighted_metrics(names, path):
+    """The saved weighted metrics (logged names; ``weighted_`` marks a renamed one)."""
+    from probflow.nn.metrics import get_metric
+
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise ValueError(f"{path}: 'weighted_metrics' must be a list of names")
+    out = []
+    for name in names:
+        try:
+            out.append(get_metric(name))
+        except ValueError:
+            try:
+                out.append(get_metric(name.removeprefix("weighted_")))
+            except ValueError:
+                # A custom weighted metric cannot be rebuilt from its name: dropped.
+                warnings.warn(f"{path}: the weighted metric {name!r} is custom and cannot be "
+                              "restored; recompile with it to log it again", stacklevel=4)
+    return out
 
 
 def _names(training, key, path):

@@ -89,7 +89,7 @@ class _EnsemblePrograms(GradientPrograms):
         def member_stats(head_params, member_outputs, k):
             _, preds = predictions(model, head_params, [o[None] for o in member_outputs], ys,
                                    k, need_interval=needs_interval(model))
-            return metric_stats(model, ys, preds, mask)
+            return metric_stats(model, ys, preds, mask, weights)
 
         # Logs: member averages (summed stats over members give member-mean metrics).
         stats = jax.vmap(member_stats)(state.params["likelihood"], outputs,

@@ -29,6 +29,7 @@ from probflow.nn.training.state import (
     set_learning_rate,
     split_trainable,
 )
+from probflow.nn.training.streams import IterableStream
 
 __all__ = ["GradientFitter", "get_fitter", "register_fitter"]
 
@@ -128,6 +129,9 @@ class GradientFitter:
                              validation_data=validation_data,
                              validation_split=validation_split, method=self.objective.name,
                              **data_options)
+        if strategy is not None and isinstance(data.train, IterableStream):
+            # Before anything compiles: a step's rows are split evenly over the devices.
+            data.train.check_rows_split(strategy)
         key_init, key_train, key_val = jax.random.split(as_key(seed), 3)
         num_train = data.num_train
         posterior = self.start_run(model, key_init, key_train, num_train)

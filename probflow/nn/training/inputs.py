@@ -92,13 +92,18 @@ def _optional_count(name, value):
 def _validation(model, validation_data, batch_size):
     if validation_data is None:
         return None
-    # A tuple is (x_val, y_val), as in Keras; any other iterable is a stream of batches.
+    # A tuple is (x_val, y_val[, val_sample_weight]), as in Keras; any other iterable is
+    # a stream of batches.
     if isinstance(validation_data, tuple):
-        if len(validation_data) != 2:
-            raise ValueError("`validation_data` must be a tuple (x_val, y_val) or an iterable "
-                             f"of batches; got a tuple of length {len(validation_data)}")
-        return evaluation_data(model, *validation_data, batch_size=batch_size,
-                               xname="validation_data[0]", yname="validation_data[1]")
+        if len(validation_data) not in (2, 3):
+            raise ValueError("`validation_data` must be a tuple (x_val, y_val) or (x_val, "
+                             "y_val, val_sample_weight), or an iterable of batches; got a "
+                             f"tuple of length {len(validation_data)}")
+        x_val, y_val = validation_data[:2]
+        weights = validation_data[2] if len(validation_data) == 3 else None
+        return evaluation_data(model, x_val, y_val, batch_size=batch_size,
+                               sample_weight=weights, xname="validation_data[0]",
+                               yname="validation_data[1]", wname="validation_data[2]")
     if is_batch_iterable(validation_data):
         return IterableStream(model, validation_data, argname="validation_data")
     raise ValueError("`validation_data` must be a tuple (x_val, y_val) or an iterable of "

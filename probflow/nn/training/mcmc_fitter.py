@@ -25,6 +25,7 @@ from probflow.nn.training.fitted import DrawsPosterior
 from probflow.nn.training.fitters import register_fitter
 from probflow.nn.training.posterior import stack_draws
 from probflow.nn.training.predict import evaluate_arrays
+from probflow.nn.training.streams import evaluation_data
 from probflow.nn.training.weights_target import fixed_weights, initial_weights, network_target
 
 __all__ = ["MCMCFitter"]
@@ -87,8 +88,15 @@ class MCMCFitter:
         xs, ys = prepare_xy(model, x, y)
         (xs, ys), validation = split_validation(xs, ys, validation_split)
         if validation_data is not None:
-            validation = prepare_xy(model, *validation_data, xname="validation_data[0]",
-                                    yname="validation_data[1]")
+            if not isinstance(validation_data, tuple) or len(validation_data) not in (2, 3):
+                raise ValueError("`validation_data` must be a tuple (x_val, y_val) or (x_val, "
+                                 "y_val, val_sample_weight) with method="
+                                 f"{self.kernel!r}")
+            validation = evaluation_data(model, *validation_data[:2], batch_size=256,
+                                         sample_weight=(validation_data[2]
+                                                        if len(validation_data) == 3 else None),
+                                         xname="validation_data[0]",
+                                         yname="validation_data[1]", wname="validation_data[2]")
         key_init, key_run, key_val = jax.random.split(as_key(seed), 3)
         if isinstance(num_chains, bool) or not isinstance(num_chains, int) or num_chains < 1:
             raise ValueError(f"`num_chains` must be an int >= 1; got {num_chains!r}")

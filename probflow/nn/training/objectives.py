@@ -138,19 +138,27 @@ def predictions(model, head_params, outputs, ys, key, *, need_interval):
     return expected, preds
 
 
-def metric_stats(model, ys, preds, mask) -> dict:
-    """Sums of every compiled metric over the (masked) batch, keyed by log name."""
+def metric_stats(model, ys, preds, mask, weights=None) -> dict:
+    """Sums of every compiled metric over the (masked) batch, keyed by log name.
+
+    The weighted metrics (``compile(weighted_metrics=...)``) sum with the mask times
+    the per-example sample `weights` (None: unweighted), so their epoch value is the
+    weighted mean ``sum(w * value) / sum(w)``, as Keras's.
+    """
     stats = {}
     suffixes = [""] if len(preds) == 1 else [f"_{i}" for i in range(len(preds))]
+    weighted = weighted_mask(mask, weights)
     for i, (y, pred, suffix) in enumerate(zip(ys, preds, suffixes)):
         for metric in model.metrics_for_output(i):
             stats[metric.name + suffix] = metric.stats(y, pred, mask)
+        for metric in model.weighted_metrics:
+            stats[metric.name + suffix] = metric.stats(y, pred, weighted)
     return stats
 
 
 def metric_results(model, stats) -> dict:
     """Metric values from summed stats (inverse of the naming in `metric_stats`)."""
-    by_name = {m.name: m for m in model.compiled_metrics}
+    by_name = {m.name: m for m in model.compiled_metrics + model.weighted_metrics}
     out = {}
     for log_name, sums in stats.items():
         base = log_name if log_name in by_name else log_name.rsplit("_", 1)[0]
@@ -159,4 +167,5 @@ def metric_results(model, stats) -> dict:
 
 
 def needs_interval(model) -> bool:
-    return any(m.name == "coverage" for m in model.compiled_metrics)
+    return any(m.name in ("coverage", "weighted_coverage")
+               for m in model.compiled_metrics + model.weighted_metrics)

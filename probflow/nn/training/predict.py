@@ -23,7 +23,13 @@ from probflow._seed import as_key
 from probflow.nn.likelihoods import Bernoulli
 from probflow.nn.metrics import Prediction
 from probflow.nn.training.fitted import DrawsPosterior, PointPosterior
-from probflow.nn.training.objectives import _interval, metric_results, metric_stats, needs_interval
+from probflow.nn.training.objectives import (
+    _interval,
+    metric_results,
+    metric_stats,
+    needs_interval,
+    weighted_mask,
+)
 from probflow.nn.training.posterior import check_fitted, draw_indices
 from probflow.nn.training.programs import programs_for
 from probflow.nn.training.state import TrainState
@@ -114,7 +120,7 @@ def _chunk_draws(model, source, xs, key, num_samples, kind, mean_weights):
     return [jax.vmap(lambda k, d: d.sample(k))(draw_keys, d) for d in dists]
 
 
-def _chunk_eval(model, source, xs, ys, mask, key, num_samples, kind, mean_weights):
+def _chunk_eval(model, source, xs, ys, mask, weights, key, num_samples, kind, mean_weights):
     """Summed NLL and metric stats of one padded batch under `num_samples` draws."""
     key_fwd, key_pred = jax.random.split(key)
     _, outputs, head_params = _forward_samples(model, kind, source, xs, key_fwd, num_samples,
@@ -131,8 +137,8 @@ def _chunk_eval(model, source, xs, ys, mask, key, num_samples, kind, mean_weight
             jnp.mean(jax.vmap(head.point)(dist), axis=0),
             jax.scipy.special.logsumexp(log_lik, axis=0) - jnp.log(num_samples),
             lower, upper, binary=isinstance(head, Bernoulli)))
-    return {"nll_sum": jnp.sum(-mask * expected), "count": jnp.sum(mask),
-            "stats": metric_stats(model, ys, preds, mask)}
+    return {"nll_sum": jnp.sum(-weighted_mask(mask, weights) * expected),
+            "count": jnp.sum(mask), "stats": metric_stats(model, ys, preds, mask, weights)}
 
 
 def _size_logs(hooks, mask):
@@ -208,11 +214,11 @@ def predict_interval(model, x, *, ci=0.95, num_samples=1000, seed=0, batch_size=
 
 
 def evaluate(model, x, y=None, *, num_samples=10, batch_size=256, seed=0, steps=None,
-             hooks=None):
+             sample_weight=None, hooks=None):
     """Loss and metrics under the posterior predictive; see `Model.evaluate`."""
     posterior = check_fitted(model, "evaluate")
     _check_samples(num_samples)
-    data = evaluation_data(model, x, y, batch_size=batch_size)
+    data = evaluation_data(model, x, y, batch_size=batch_size, sample_weight=sample_weight)
     if posterior.reads_layers:
         programs = programs_for(model, posterior.method)
         return programs.evaluate(_layer_state_view(model), data, as_key(seed),
@@ -231,7 +237,8 @@ def evaluate_arrays(model, data, *, num_samples=10, batch_size=256, seed=0, draw
     have no KL term); ``nll`` and the other metrics use the predictive mixture.
 
     Args:
-        data: ``(xs, ys)`` prepared host arrays or a `streams.BatchStream`.
+        data: ``(xs, ys)`` / ``(xs, ys, sample_weights)`` prepared host arrays or a
+            `streams.BatchStream`.
         steps: at most this many batches of a stream (None: one pass).
         draws: a `fitted.WeightDraws` to use instead of the model's own (e.g. the
             current SG-MCMC position during training).
@@ -245,9 +252,9 @@ def evaluate_arrays(model, data, *, num_samples=10, batch_size=256, seed=0, draw
     program = _programs(model)["eval"]
     key = as_key(seed)
     totals = None
-    for b, (xb, yb, mask) in enumerate(eval_chunks(data, batch_size, steps=steps)):
+    for b, (xb, yb, mask, wb) in enumerate(eval_chunks(data, batch_size, steps=steps)):
         _call(hooks, "on_test_batch_begin", b, _size_logs(hooks, mask))
-        out = program(source, xb, yb, mask, jax.random.fold_in(key, b),
+        out = program(source, xb, yb, mask, wb, jax.random.fold_in(key, b),
                       num_samples=num_samples, kind=kind,
                       mean_weights=_mean_weights(model))
         _call(hooks, "on_test_batch_end", b, _size_logs(hooks, mask))

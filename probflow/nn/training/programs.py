@@ -26,6 +26,7 @@ from probflow.nn.training.objectives import (
     needs_interval,
     objective_terms,
     predictions,
+    weighted_mask,
 )
 from probflow.nn.training.state import merge_trainable, split_trainable
 from probflow.nn.training.streams import eval_chunks
@@ -186,7 +187,7 @@ class GradientPrograms:
             "loss": loss,
             objective.regulariser_name: reg,
             "count": jnp.sum(mask),
-            "stats": metric_stats(model, ys, preds, mask),
+            "stats": metric_stats(model, ys, preds, mask, weights),
         }
         del nll
         new_state = state._replace(params=params, layer_state=layer_state, opt_state=opt_state,
@@ -262,8 +263,11 @@ class GradientPrograms:
         state, batch_logs = jax.lax.scan(body, state, (idx, mask))
         return state._replace(epoch=state.epoch + 1), self._summarize_impl(batch_logs)
 
-    def _eval_impl(self, params, layer_state, xs, ys, mask, key, num_samples):
-        """Summed stats of one padded evaluation batch under `num_samples` draws."""
+    def _eval_impl(self, params, layer_state, xs, ys, mask, weights, key, num_samples):
+        """Summed stats of one padded evaluation batch under `num_samples` draws.
+
+        `weights` (per-example sample weights, or None) weigh the loss term as in
+        training and the weighted metrics."""
         model = self.model
         key_fwd, key_pred = jax.random.split(key)
 
@@ -276,9 +280,9 @@ class GradientPrograms:
         expected_ll, preds = predictions(model, params["likelihood"], outputs, ys, key_pred,
                                          need_interval=needs_interval(model))
         return {
-            "nll_sum": jnp.sum(-mask * expected_ll),
+            "nll_sum": jnp.sum(-weighted_mask(mask, weights) * expected_ll),
             "count": jnp.sum(mask),
-            "stats": metric_stats(model, ys, preds, mask),
+            "stats": metric_stats(model, ys, preds, mask, weights),
         }
 
     # -- host-facing calls -----------------------------------------------------------------
@@ -353,18 +357,19 @@ class GradientPrograms:
         """Loss and metrics over host data, in padded batches.
 
         Args:
-            data: ``(xs, ys)`` host arrays (batches of `batch_size`) or a
-                `streams.BatchStream` (its batches; at most `steps` of them).
+            data: ``(xs, ys)`` or ``(xs, ys, sample_weights)`` host arrays (batches of
+                `batch_size`) or a `streams.BatchStream` (its batches; at most `steps`
+                of them).
             hooks: a `CallbackList` whose ``on_test_batch_*`` hooks run per batch.
 
         Returns:
             dict name -> Python float (``loss``, the regulariser, metrics).
         """
         totals = None
-        for b, (xb, yb, mask) in enumerate(eval_chunks(data, batch_size, steps=steps)):
+        for b, (xb, yb, mask, wb) in enumerate(eval_chunks(data, batch_size, steps=steps)):
             if hooks is not None:
                 hooks.on_test_batch_begin(b, None)
-            out = self._eval(state.params, state.layer_state, xb, yb, mask,
+            out = self._eval(state.params, state.layer_state, xb, yb, mask, wb,
                              jax.random.fold_in(key, b), num_samples=num_samples)
             if hooks is not None:
                 hooks.on_test_batch_end(b, {"size": int(np.sum(np.asarray(mask) > 0))})

@@ -196,8 +196,8 @@ class _SGMCMCPrograms(GradientPrograms):
 
     def train_step(self, state, batch, num_train, fixed):
         model = self.model
-        xs, ys, mask, weights = batch
-        ll_weights = weighted_mask(mask, weights)
+        xs, ys, mask, sample_weights = batch
+        ll_weights = weighted_mask(mask, sample_weights)
         key, key_step, key_metric = jax.random.split(state.key, 3)
         carry = state.opt_state
         index = jnp.minimum(state.step, carry.step_sizes.shape[0] - 1)
@@ -244,7 +244,7 @@ class _SGMCMCPrograms(GradientPrograms):
             neg_log_prior = -log_prior(model, weights)
             _, preds = predictions(model, weights["likelihood"], [o[None] for o in outputs],
                                    ys, chain_key, need_interval=needs_interval(model))
-            return nll, neg_log_prior, metric_stats(model, ys, preds, mask)
+            return nll, neg_log_prior, metric_stats(model, ys, preds, mask, sample_weights)
 
         nll, neg_log_prior, stats = jax.vmap(chain_logs)(
             state.params, jax.random.split(key_metric, num_chains))

@@ -1,13 +1,17 @@
 """Batch streams: `fit` / `evaluate` data beyond in-memory arrays.
 
-A stream yields host batches one at a time; `stream_loop.run_stream_epoch` puts each
-on the device one batch ahead of the step that uses it. Two kinds:
+A stream yields host batches one at a time; `stream_loop.run_stream_epoch` reads,
+checks and places them on the device on a background thread, ahead of the steps that
+use them. Two kinds:
 
 * `IterableStream`: anything iterable that yields ``(x, y)`` or ``(x, y, sample_weight)``
   batches (x / y an array, or a list of arrays for several inputs / outputs): a list of
   batches, a generator, a Grain ``MapDataset`` / ``IterDataset`` / ``DataLoader`` (duck
   typed: probflow never imports grain). An `Iterator` (a generator) is read once and
-  continues across epochs; any other iterable is iterated afresh for each pass.
+  continues across epochs; any other iterable is iterated afresh for each pass. A
+  Grain ``MapDataset`` is read by index (its elements in order, as its iterator
+  yields them); for Grain's own parallel reads (files on a slow disk) pass
+  ``ds.to_iter_dataset(grain.ReadOptions(num_threads=...))``, iterated as given.
 * `ArrayStream`: host arrays that should not be copied to the device whole (a numpy
   memmap, arrays over half the device's memory, or ``fit(..., stream=True)``). Each
   batch gathers its rows on the host, with the array path's permutation and padding,
@@ -106,7 +110,8 @@ class BatchStream:
         raise NotImplementedError
 
     def eval_batches(self, *, steps=None):
-        """One pass of padded host batches ``((xs, ys, mask, None), rows)`` for evaluation."""
+        """One pass of padded host batches ``((xs, ys, mask, weights), rows)`` for
+        evaluation (`weights` None when the data carry no sample weights)."""
         raise NotImplementedError
 
 
@@ -169,10 +174,38 @@ class ArrayStream(BatchStream):
             count = min(count, steps)
         for b in range(count):
             rows = np.arange(b * size, min((b + 1) * size, self.num_train))
-            xs, ys, _ = self._check(rows, where=f"x (batch {b})")
+            xs, ys, weights = self._check(rows, where=f"x (batch {b})")
             mask = (np.arange(size) < rows.size).astype(_float_dtype())
+            if weights is not None:
+                weights = np.concatenate([weights, np.zeros(size - rows.size, weights.dtype)])
             yield ([_pad_rows(a, size) for a in xs], [_pad_rows(a, size) for a in ys], mask,
-                   None), rows.size
+                   weights), rows.size
+
+
+def _is_grain_map_dataset(source) -> bool:
+    # Duck typed (probflow never imports grain): sized, indexable, convertible to Grain's
+    # iterable form.
+    return (hasattr(source, "to_iter_dataset") and hasattr(source, "__len__")
+            and hasattr(source, "__getitem__"))
+
+
+def _read_by_index(dataset):
+    """The elements of a Grain ``MapDataset`` in order, skipping filtered ones (None).
+
+    What ``iter(dataset)`` yields, read on the calling thread (probflow's prefetch
+    thread): Grain's default iterator would start a pool of 16 reader threads and a
+    500-element buffer for every pass, which on an in-memory source costs more than
+    it reads (Grain's own advice there is ``num_threads=0``).
+    """
+    for index in range(len(dataset)):
+        element = dataset[index]
+        if element is not None:
+            yield element
+
+
+def _open(source):
+    """A fresh iterator over `source` (a Grain ``MapDataset`` is read by index)."""
+    return _read_by_index(source) if _is_grain_map_dataset(source) else iter(source)
 
 
 def _known_num_train(source):
@@ -210,7 +243,7 @@ class IterableStream(BatchStream):
         self.class_weight = class_weight
         self.one_shot = isinstance(source, collections.abc.Iterator)
         self.steps_per_epoch = steps_per_epoch
-        self._iterator = iter(source)
+        self._iterator = _open(source)
         self._pending = []
         self._batch_index = 0
         self._yielded_in_pass = 0
@@ -219,6 +252,7 @@ class IterableStream(BatchStream):
             raise ValueError(f"`{argname}` yielded no batches")
         self._pending.append(first)
         self.capacity = first[1]  # padded rows of every step (a larger batch: its own)
+        self._strategy = None  # a data-parallel strategy whose devices split each step
         self.num_train = num_train if num_train is not None else _known_num_train(source)
 
     def _next(self):
@@ -242,10 +276,20 @@ class IterableStream(BatchStream):
                                   name=f"sample_weight of {where}")
         return (xs, ys, weights), xs[0].shape[0]
 
+    def check_rows_split(self, strategy):
+        """Raises ValueError unless a step's rows split evenly over `strategy`'s devices.
+
+        Checks the first batch's rows now (every step is padded to them) and any larger
+        batch when it comes.
+        """
+        strategy.check_batch_size(self.capacity,
+                                  f"of the batches `{self.argname}` yields (batch 0)")
+        self._strategy = strategy
+
     def _new_pass(self) -> bool:
         if self.one_shot:
             return False
-        self._iterator = iter(self.source)
+        self._iterator = _open(self.source)
         self._batch_index = 0
         self._yielded_in_pass = 0
         return True
@@ -253,6 +297,9 @@ class IterableStream(BatchStream):
     def _padded(self, prepared, rows, *, with_weights):
         xs, ys, weights = prepared
         size = max(rows, self.capacity)
+        if size > self.capacity and self._strategy is not None:
+            self._strategy.check_batch_size(
+                size, f"of the batches `{self.argname}` yields (batch {self._batch_index - 1})")
         dtype = _float_dtype()
         mask = (np.arange(size) < rows).astype(dtype)
         if weights is not None and with_weights:
@@ -289,35 +336,42 @@ class IterableStream(BatchStream):
             steps=self.steps_per_epoch, fresh=self.steps_per_epoch is None, with_weights=True)
 
     def eval_batches(self, *, steps=None):
-        return self._batches(steps=steps, fresh=True, with_weights=False)
+        return self._batches(steps=steps, fresh=True, with_weights=True)
 
 
 def eval_chunks(data, batch_size, *, steps=None):
-    """Padded device chunks ``(xs, ys, mask)`` of evaluation data, in order.
+    """Padded device chunks ``(xs, ys, mask, weights)`` of evaluation data, in order.
 
     Args:
-        data: ``(xs, ys)`` host arrays (cut into chunks of `batch_size` rows, the last
-            padded), or a `BatchStream` (its batches, padded to its step shape).
+        data: ``(xs, ys)`` or ``(xs, ys, weights)`` host arrays (cut into chunks of
+            `batch_size` rows, the last padded), or a `BatchStream` (its batches, padded
+            to its step shape).
         batch_size: rows per chunk of arrays.
         steps: at most this many chunks of a stream (None: one pass).
 
     Yields:
-        ``(xs, ys, mask)`` device arrays; `mask` is 1 on real rows.
+        ``(xs, ys, mask, weights)`` device arrays; `mask` is 1 on real rows, `weights`
+        the per-example sample weights (0 on padding), or None when there are none.
     """
     if isinstance(data, BatchStream):
-        for (xs, ys, mask, _), _ in data.eval_batches(steps=steps):
+        for (xs, ys, mask, weights), _ in data.eval_batches(steps=steps):
             yield ([jnp.asarray(a) for a in xs], [jnp.asarray(a) for a in ys],
-                   jnp.asarray(mask))
+                   jnp.asarray(mask), None if weights is None else jnp.asarray(weights))
         return
-    xs, ys = data
+    xs, ys = data[0], data[1]
+    weights = data[2] if len(data) > 2 else None
     n = xs[0].shape[0]
     size = max(1, min(batch_size, n))
+
+    def chunk(a, start, stop):
+        pad = [(0, size - (stop - start))] + [(0, 0)] * (a.ndim - 1)
+        return jnp.asarray(np.pad(a[start:stop], pad))
+
     for start in range(0, n, size):
         stop = min(start + size, n)
-        pad = [(0, size - (stop - start))]
-        xb = [jnp.asarray(np.pad(a[start:stop], pad + [(0, 0)] * (a.ndim - 1))) for a in xs]
-        yb = [jnp.asarray(np.pad(a[start:stop], pad + [(0, 0)] * (a.ndim - 1))) for a in ys]
-        yield xb, yb, (jnp.arange(size) < stop - start).astype(_float_dtype())
+        yield ([chunk(a, start, stop) for a in xs], [chunk(a, start, stop) for a in ys],
+               (jnp.arange(size) < stop - start).astype(_float_dtype()),
+               None if weights is None else chunk(weights, start, stop))
 
 
 def _is_memmap(x) -> bool:
@@ -325,20 +379,29 @@ def _is_memmap(x) -> bool:
     return any(isinstance(a, np.memmap) for a in items)
 
 
-def evaluation_data(model, x, y, *, batch_size, steps=None, xname="x", yname="y"):
-    """`evaluate`'s data: prepared ``(xs, ys)`` arrays, or a stream.
+def evaluation_data(model, x, y, *, batch_size, sample_weight=None, xname="x", yname="y",
+                    wname="sample_weight"):
+    """`evaluate`'s data: prepared ``(xs, ys)`` / ``(xs, ys, weights)`` arrays, or a stream.
 
-    A batch iterable (with `y` None) becomes an `IterableStream`; a memmap an
-    `ArrayStream` (read chunk by chunk); anything else is checked whole by `prepare_xy`.
+    A batch iterable (with `y` None) becomes an `IterableStream` (its batches may carry
+    sample weights); a memmap an `ArrayStream` (read chunk by chunk); anything else is
+    checked whole by `prepare_xy`. `sample_weight` (arrays only) weighs each example's
+    loss term and the weighted metrics, as in Keras.
     """
     if y is None and is_batch_iterable(x):
+        if sample_weight is not None:
+            raise ValueError(f"`{wname}` cannot go with an iterable of batches: yield "
+                             "(x, y, sample_weight) batches instead")
         return IterableStream(model, x, argname=xname)
     if y is None:
         raise ValueError(f"`{yname}` is needed with arrays; pass an iterable of (x, y) "
                          f"batches as `{xname}` to leave it out")
     if _is_memmap(x) or _is_memmap(y):
-        return ArrayStream(model, x, y, batch_size=batch_size)
-    return prepare_xy(model, x, y, xname=xname, yname=yname)
+        return ArrayStream(model, x, y, batch_size=batch_size, sample_weight=sample_weight)
+    xs, ys = prepare_xy(model, x, y, xname=xname, yname=yname)
+    if sample_weight is None:
+        return xs, ys
+    return xs, ys, example_weights(model, ys, sample_weight, name=wname)
 
 
 def _batch_inputs(model, batch):
