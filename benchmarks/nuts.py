@@ -16,8 +16,8 @@ included), and its chains start from its own Uniform(-2, 2) draws (it takes a se
 not points).
 
 Warmup: ``--num-warmup default`` (the default) gives every library its own default
-(probflow: `sample()`'s; probflow-nutpie and nutpie 300; NumPyro and BlackJAX 1000,
-Stan's). The "ESS/grad"
+(probflow and probflow-nutpie: `sample()`'s nutpie-style 300; probflow-stan: Stan's
+windows, 1000; nutpie 300; NumPyro and BlackJAX 1000, Stan's). The "ESS/grad"
 column is min bulk ESS per gradient evaluation, warmup included (probflow's step-size
 searches, ~10 gradients each, not counted); it depends only on the seeds, not on the
 machine's load.

@@ -12,9 +12,10 @@ summaries (Stan NUTS, 10,000 draws) as its README asks:
   except eight schools' heavy-tailed tau (below);
 * R-hat < 1.01; no divergences, except eight schools (at most 1% of draws).
 
-All eight run as ``slow`` with 1000 warmup + 1000 draws per chain (sblrc: 2000
-draws, see `SLOW_RUN_FOR`). Three quick ones
-also run in the default suite with 500 + 500 under the same derived tolerances. Each
+All eight run as ``slow`` with `sample()`'s default warmup (nutpie-style, 300
+iterations) + 1000 draws per chain (sblrc: 2000 draws, see `SLOW_RUN_FOR`). Three
+quick ones also run in the default suite with Stan's windowed warmup, 500 + 500, and
+as ``slow`` with Stan's 1000 + 1000, under the same derived tolerances. Each
 run prints one line (wall time incl. compilation, min ESS, divergences, worst |z|,
 worst sd error); see it with ``pytest -s``.
 """
@@ -69,12 +70,12 @@ DENSE_MASS = {
     "sblrc-blr": True,
 }
 FAST = ("kidiq-kidscore_momiq", "earnings-logearn_height", "arma-arma11")
-# (warmup, kept draws) per chain.
-SLOW_RUN, FAST_RUN = (1000, 1000), (500, 500)
+# (warmup, kept draws) per chain; warmup None: sample()'s default.
+SLOW_RUN, FAST_RUN, STAN_RUN = (None, 1000), (500, 500), (1000, 1000)
 # sblrc's sigma moves with the log-density level, which NUTS explores slowly: its bulk
 # ESS is ~0.2 per draw (700-900 of 4000; NumPyro's NUTS gets the same), and at that
 # ESS its R-hat lands on either side of 1.01 by chance. Twice the draws fix that.
-SLOW_RUN_FOR = {"sblrc-blr": (1000, 2000)}
+SLOW_RUN_FOR = {"sblrc-blr": (None, 2000)}
 
 
 def _num_reference_params(name):
@@ -109,12 +110,13 @@ def _sd_tolerance(name, param, draws, z_crit):
     return max(SD_TOLERANCE, z_crit * 0.5 * math.sqrt((TAU_KURTOSIS - 1) / ess_squares))
 
 
-def _run_and_check(name, num_warmup, num_draws, adaptation="stan"):
+def _run_and_check(name, num_warmup, num_draws, adaptation=None):
     post = posteriordb_joint.load_joint(name, ROOT)
     start = time.perf_counter()
+    options = {} if adaptation is None else {"adaptation": adaptation}
     result = sample(post.target, num_warmup=num_warmup, num_samples=num_draws,
                     num_chains=NUM_CHAINS, dense_mass=DENSE_MASS[name], seed=SEED,
-                    progress_bar=False, check_convergence=False, adaptation=adaptation)
+                    progress_bar=False, check_convergence=False, **options)
     quantities = post.quantities(jax.block_until_ready(result.samples))
     wall = time.perf_counter() - start
 
@@ -151,7 +153,8 @@ def _run_and_check(name, num_warmup, num_draws, adaptation="stan"):
 
     worst_z = max(rows, key=lambda r: abs(r[3]))
     worst_sd = max(rows, key=lambda r: abs(r[4]))
-    print(f"\n{name} [{adaptation} {num_warmup}+{num_draws} x {NUM_CHAINS}, "
+    print(f"\n{name} [{adaptation or 'default'} {num_warmup or 'default'}+{num_draws} x "
+          f"{NUM_CHAINS}, "
           f"dense_mass={DENSE_MASS[name]}]: "
           f"wall {wall:.1f} s, min ESS {min(r[1] for r in rows):.0f}, "
           f"max R-hat {max(r[2] for r in rows):.4f}, divergences {divergences}, "
@@ -168,24 +171,18 @@ def test_nuts_matches_the_reference_posterior(name, x64):
 
 @pytest.mark.parametrize("name", FAST)
 def test_nuts_matches_the_reference_posterior_quick(name, x64):
-    _run_and_check(name, *FAST_RUN)
+    _run_and_check(name, *FAST_RUN, adaptation="stan")
 
 
-# The nutpie-style warmup at its 300 iterations on the quick ones (all eight passed
-# with it in benchmarks/README.md's panel run). earnings' beta (corr ~ -0.998) gets a
-# bulk ESS of ~0.3 per draw: at 4 x 500 draws R-hat straddled 1.01 (1.0109), so 1000.
-NUTPIE_RUN = {"kidiq-kidscore_momiq": (300, 500), "earnings-logearn_height": (300, 1000),
-              "arma-arma11": (300, 500)}
-
-
+# Stan's windows at their own default length, still a choice of sample().
 @pytest.mark.slow
 @pytest.mark.parametrize("name", FAST)
-def test_nutpie_warmup_matches_the_reference_posterior(name, x64):
-    _run_and_check(name, *NUTPIE_RUN[name], adaptation="nutpie")
+def test_stan_warmup_matches_the_reference_posterior(name, x64):
+    _run_and_check(name, *STAN_RUN, adaptation="stan")
 
 
 def test_family_wise_multiplier_is_derived_from_the_number_of_checks():
-    # 46 reference parameters in the slow runs + 10 in each set of quick ones
-    # (Stan's and nutpie-style warmup), 2 checks each.
+    # 46 reference parameters in the slow runs + 10 in each set of three (Stan's
+    # warmup, quick and slow), 2 checks each.
     assert Z_CRIT == pytest.approx(float(ndtri(1 - 1e-3 / (2 * 132))), rel=1e-12)
     assert 4.3 < Z_CRIT < 4.6

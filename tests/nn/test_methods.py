@@ -86,10 +86,14 @@ def test_nuts_sghmc_fullrank_vi_agree(nuts_model):
     sghmc_f = _f_draws(sghmc, sghmc.posterior_samples(2000), X_TEST)
     z_sghmc = np.abs(sghmc_f.mean(0) - mean) / sd
     assert np.all(z_sghmc < 0.5), z_sghmc
-    # Its spread too, within a factor 1.5 (measured 0.68-1.13): plain SGHMC with the
-    # previous default step (0.01 / n) was 1.3-1.9x too wide here, with 0.3 / n 20-30x.
+    # Its spread too, within a factor 1.5 (measured 0.68-1.13 against NUTS with Stan's
+    # warmup, 0.66-1.03 with nutpie-style's): plain SGHMC with the previous default step
+    # (0.01 / n) was 1.3-1.9x too wide here, with 0.3 / n 20-30x. The reference sd is
+    # itself an estimate: the two NUTS warmups' differ by up to 3.4% at these points
+    # (~2% MCSE at ESS ~1000), so the bound gives it 5% (2.5 MCSE) on top.
     spread = sghmc_f.std(0) / sd
-    assert np.all((spread > 1 / 1.5) & (spread < 1.5)), spread
+    bound = 1.5 * 1.05
+    assert np.all((spread > 1 / bound) & (spread < bound)), spread
 
     xs, ys = prepare_xy(nuts_model, x, y)
     weights, state = initial_weights(nuts_model, jax.random.key(3))

@@ -42,7 +42,7 @@ class MCMCFitter:
         kernel: ``"nuts"`` or ``"hmc"``.
 
     Method options of ``model.fit(..., method=kernel, **options)``: ``num_warmup``
-    (1000), ``num_samples`` (1000), ``num_chains`` (4), ``target_accept`` (0.8),
+    (300; 1000 with ``adaptation="stan"``), ``num_samples`` (1000), ``num_chains`` (4), ``target_accept`` (0.8),
     ``max_tree_depth`` (10), ``dense_mass`` (False), ``chain_method``
     ("vectorized"), ``schedule`` ("lockstep"), ``adaptation`` (see
     `probflow.inference.sample`; ``num_warmup`` and ``adaptation`` default to
@@ -71,13 +71,15 @@ class MCMCFitter:
 
     def fit(self, model, x, y, *, epochs, batch_size, validation_data, validation_split,
             shuffle, callbacks, seed, verbose, initial_epoch, validation_samples,
-            num_warmup=DEFAULT_NUM_WARMUP, num_samples=1000, num_chains=4,
+            num_warmup=None, num_samples=1000, num_chains=4,
             target_accept=0.8, max_tree_depth=10, dense_mass=False,
             chain_method="vectorized", schedule="lockstep",
             adaptation=DEFAULT_ADAPTATION):
         from probflow.inference import sample
 
         del epochs, batch_size, shuffle, initial_epoch
+        if num_warmup is None:  # an unknown adaptation: sample() names the choices
+            num_warmup = DEFAULT_NUM_WARMUP.get(adaptation)
         if y is None:
             raise ValueError(
                 f"method={self.kernel!r} samples the posterior of the full data set and needs "

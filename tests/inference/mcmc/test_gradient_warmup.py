@@ -41,6 +41,8 @@ def test_schedule_switches_early_and_often_then_in_growing_windows():
     assert not s.collect[850:].any() and s.collect[:850].all()
     assert not s.update_metric[850:].any() and s.update_metric[1:850].all()
     assert np.flatnonzero(s.search).tolist() == [1]
+    # Dual averaging restarts once more where the metric stops changing.
+    assert np.flatnonzero(s.settle).tolist() == [850]
 
 
 @pytest.mark.parametrize("num_warmup", [1, 2, 5, 19, 20, 50])
@@ -48,7 +50,23 @@ def test_short_schedules_are_consistent(num_warmup):
     s = gradient_schedule(num_warmup)
     assert all(len(flag) == num_warmup for flag in s)
     assert not (s.switch & ~s.collect).any()
+    # The restart needs a later iteration to average over (else the step size is 1).
+    assert s.settle.sum() <= 1 and not s.settle[-1]
     assert s.search.sum() == (1 if s.update_metric.any() else 0)
+
+
+def banana(x):
+    return -0.5 * (x[0] / 10.0) ** 2 - 0.5 * (x[1] - 0.03 * (x[0] ** 2 - 100.0)) ** 2
+
+
+def test_step_size_meets_target_accept_on_a_banana():
+    # Without the restart at the final window, dual averaging's error from the
+    # adaptation phase (a step size accepted ever more often as the metric improves)
+    # was paid back with too large a final step: mean acceptance 0.73 with 121
+    # divergences in these 4000 draws (nutpie 0.16.8 itself: 0.74); now 0.90 with 3.
+    result = sample(banana, jnp.zeros(2), seed=0, check_convergence=False, **SETTINGS)
+    assert float(np.mean(result.stats["acceptance_rate"])) >= 0.8
+    assert int(result.stats["diverging"].sum()) < 0.01 * result.stats["diverging"].size
 
 
 def test_diagonal_is_the_exact_scale_of_a_gaussian(ill_conditioned):
