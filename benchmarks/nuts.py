@@ -6,6 +6,18 @@ the first call (compile included) and the median of later calls with new seeds; 
 ArviZ's bulk ESS, minimum over parameters, on the unconstrained draws; the physical
 limit is a bare jitted `lax.scan` of `vmap(grad(logdensity))` with the same number of
 gradient evaluations (per chain, in lockstep) as the sampler used, warmup included.
+"overhead" is warm wall time over that limit; "CPU overhead" the same with this
+process's CPU time (`time.process_time`) on both sides, which a loaded shared machine
+disturbs far less than wall time.
+
+XLA:CPU runs a while loop one fused kernel at a time (~0.1 us of dispatch each) unless
+it compiles the whole loop natively, which it does only for loops below a size
+threshold (1 kB by default). Raise it for every library at once with::
+
+    XLA_FLAGS=--xla_backend_extra_options=xla_cpu_small_while_loop_byte_threshold=1000000000 \
+        python benchmarks/nuts.py ...
+
+(the bare-gradient scan is compiled natively either way; figures in benchmarks/README.md).
 
 NumPyro's `MCMC.run` recompiles on every call, so it is reported twice: as is
 ("numpyro") and with the whole run wrapped in one `jax.jit` ("numpyro-jit"). nutpie
