@@ -6,6 +6,18 @@ the first call (compile included) and the median of later calls with new seeds; 
 ArviZ's bulk ESS, minimum over parameters, on the unconstrained draws; the physical
 limit is a bare jitted `lax.scan` of `vmap(grad(logdensity))` with the same number of
 gradient evaluations (per chain, in lockstep) as the sampler used, warmup included.
+"overhead" is warm wall time over that limit; "CPU overhead" the same with this
+process's CPU time (`time.process_time`) on both sides, which a loaded shared machine
+disturbs far less than wall time.
+
+XLA:CPU runs a while loop one fused kernel at a time (~0.1 us of dispatch each) unless
+it compiles the whole loop natively, which it does only for loops below a size
+threshold (1 kB by default). Raise it for every library at once with::
+
+    XLA_FLAGS=--xla_backend_extra_options=xla_cpu_small_while_loop_byte_threshold=1000000000 \
+        python benchmarks/nuts.py ...
+
+(the bare-gradient scan is compiled natively either way; figures in benchmarks/README.md).
 
 NumPyro's `MCMC.run` recompiles on every call, so it is reported twice: as is
 ("numpyro") and with the whole run wrapped in one `jax.jit` ("numpyro-jit"). nutpie
@@ -39,6 +51,7 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import os
 import platform
 import statistics
 import sys
@@ -255,8 +268,9 @@ LIBS = {
 # -- measurement --------------------------------------------------------------------------
 
 
-def gradient_limit(logdensity, inits, num_grads_per_chain):
-    """Seconds for `num_grads_per_chain` vmapped gradient evaluations in a bare scan."""
+def gradient_limit(logdensity, inits, num_grads_per_chain, clock=time.perf_counter):
+    """Seconds for `num_grads_per_chain` vmapped gradient evaluations in a bare scan
+    (`clock`: wall by default; `time.process_time` for this process's CPU time)."""
     grad = jax.vmap(jax.grad(logdensity))
 
     @jax.jit
@@ -267,9 +281,9 @@ def gradient_limit(logdensity, inits, num_grads_per_chain):
         return jax.lax.scan(body, x, None, length=num_grads_per_chain)[0]
 
     jax.block_until_ready(program(inits))
-    start = time.perf_counter()
+    start = clock()
     jax.block_until_ready(program(inits))
-    return time.perf_counter() - start
+    return clock() - start
 
 
 def min_bulk_ess(draws):
@@ -341,21 +355,27 @@ def measure(lib_name, model_name, num_warmup, num_samples, repeats):
                 "warm_s": float("nan"), "min_ess": ess, "ess_per_s": float("nan"),
                 "grad_evals": grads, "overhead": float("nan"), "ess_per_grad": ess / grads,
                 "num_warmup": num_warmup}
-    walls, esses, grad_counts = [], [], []
+    walls, cpus, esses, grad_counts = [], [], [], []
     for i in range(1, repeats + 1):
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         draws, grads = run(i, inits[i])
         walls.append(time.perf_counter() - start)
+        cpus.append(time.process_time() - cpu_start)
         esses.append(min_bulk_ess(draws))
         grad_counts.append(grads)
     wall = statistics.median(walls)
     ess = statistics.median(esses)
     grads = int(statistics.median(grad_counts))
     limit = gradient_limit(logdensity, inits[0], max(1, grads // NUM_CHAINS))
+    # CPU time of this process: on a loaded shared machine far steadier than wall time
+    # (the best of three bare scans; nutpie's Rust threads are counted too).
+    cpu_limit = min(gradient_limit(logdensity, inits[0], max(1, grads // NUM_CHAINS),
+                                   time.process_time) for _ in range(3))
     return {
         "model": model_name, "lib": lib_name, "dim": dim, "first_s": first, "warm_s": wall,
         "min_ess": ess, "ess_per_s": ess / wall, "grad_evals": grads, "overhead": wall / limit,
         "ess_per_grad": ess / grads, "num_warmup": num_warmup,
+        "cpu_s": statistics.median(cpus), "cpu_overhead": statistics.median(cpus) / cpu_limit,
     }
 
 
@@ -385,13 +405,15 @@ def main(argv=None):
             print(f"{model:14s} {lib:12s} first {row['first_s']:6.2f}s  warm {row['warm_s']:6.2f}s  "
                   f"minESS {row['min_ess']:7.0f}  ESS/s {row['ess_per_s']:8.0f}  "
                   f"grads {row['grad_evals']:8d}  ESS/grad {row['ess_per_grad']:.4f}  "
-                  f"overhead {row['overhead']:6.1f}x", flush=True)
+                  f"overhead {row['overhead']:6.1f}x  "
+                  f"cpu overhead {row.get('cpu_overhead', float('nan')):6.1f}x", flush=True)
     print()
     print(markdown_table(rows))
     out = Path(args.out) if args.out else None
     if out:
         meta = {"date": date.today().isoformat(), "machine": platform.platform(),
                 "jax": jax.__version__, "python": sys.version.split()[0],
+                "xla_flags": os.environ.get("XLA_FLAGS", ""),
                 "num_warmup": args.num_warmup, "num_samples": args.num_samples}
         out.write_text(json.dumps({"meta": meta, "rows": rows}, indent=1))
 
@@ -399,8 +421,8 @@ def main(argv=None):
 def markdown_table(rows):
     """Rows as a markdown table with probflow's ESS/s ratio against each peer."""
     lines = ["| model | library | warmup | first call s | warm s | min bulk ESS | ESS/s | grad evals "
-             "| ESS/grad | overhead | probflow ESS/s ÷ this | probflow ESS/grad ÷ this |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "| ESS/grad | overhead | CPU overhead | probflow ESS/s ÷ this | probflow ESS/grad ÷ this |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     ours = {r["model"]: r for r in rows if r["lib"] == "probflow"}
     nan = {"ess_per_s": float("nan"), "ess_per_grad": float("nan")}
     for r in rows:
@@ -409,6 +431,7 @@ def markdown_table(rows):
                      f"{r['first_s']:.2f} | {r['warm_s']:.2f} | "
                      f"{r['min_ess']:.0f} | {r['ess_per_s']:.0f} | {r['grad_evals']} | "
                      f"{r['ess_per_grad']:.4f} | {r['overhead']:.1f}x | "
+                     f"{r.get('cpu_overhead', float('nan')):.1f}x | "
                      f"{mine['ess_per_s'] / r['ess_per_s']:.2f} | "
                      f"{mine['ess_per_grad'] / r['ess_per_grad']:.2f} |")
     return "\n".join(lines)

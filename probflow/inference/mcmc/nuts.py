@@ -61,7 +61,8 @@ class _Tree(NamedTuple):
     far_grad: jax.Array
     rho_tree: jax.Array
     rho_subtree: jax.Array
-    # [2 levels - 1, 5, d], row popcount(leaf): (momentum sum before the leaf, its
+    # [max_tree_depth, 5, d], row popcount(leaf) (< max_tree_depth: a subtree being built
+    # has depth <= max_tree_depth - 1): (momentum sum before the leaf, its
     # momentum, its velocity, the momentum and velocity of the leaf before it).
     checkpoints: jax.Array
     log_weight_tree: jax.Array
@@ -316,7 +317,7 @@ def _start(noise: NUTSNoise, state: ChainState, params: KernelParams, max_tree_d
     directions, leaf_seed, merge_seed = noise.bits[0], noise.bits[1], noise.bits[2]
     vel = velocity(metric, momentum)
     initial_energy = -state.logdensity + 0.5 * jnp.dot(momentum, vel)
-    rows = jnp.zeros((2 * max_tree_depth - 1, len(_FIELDS)) + momentum.shape, dtype)
+    rows = jnp.zeros((max_tree_depth, len(_FIELDS)) + momentum.shape, dtype)
     zero, false, fzero = jnp.zeros((), jnp.int32), jnp.zeros((), bool), jnp.zeros((), dtype)
     consts = _Constants(params.step_size, metric, initial_energy, directions, leaf_seed,
                         merge_seed)
@@ -362,9 +363,7 @@ def _body(value_and_grad, consts: _Constants, tree: _Tree, active, max_tree_dept
     # One checkpoint row per leaf, at row popcount(leaf): a row is overwritten only
     # once no block that starts at its leaf can still close (see `_checks`).
     row = jnp.stack([rho_before, new.momentum, new_velocity, tree.momentum, tree.velocity])
-    checkpoints = jax.lax.dynamic_update_slice(
-        tree.checkpoints, row[None], (jax.lax.population_count(tree.leaf), _ZERO, _ZERO)
-    )
+    checkpoints = _write_row(tree.checkpoints, row, jax.lax.population_count(tree.leaf))
     kinetic2, tree_continues, turning = _checks(
         new.momentum, new_velocity, rho_subtree, checkpoints, tree.leaf, tree.far_velocity,
         tree.rho_tree, active,
@@ -470,6 +469,35 @@ def _checks(momentum, vel, rho_subtree, checkpoints, leaf, far_velocity, rho_tre
         (jnp.zeros_like(leaf), jnp.zeros((), bool)),
     )
     return dots[0], jnp.all(dots[1:] > 0), turned
+
+
+# Rows a batch of chains writes with one in-place update each, where vmap would make a
+# scatter. XLA:CPU compiles a while loop into one native kernel only when it holds no
+# scatter (`xla_cpu_small_while_loop_byte_threshold`; see benchmarks/README.md), and
+# the per-chain updates cost about what one scatter does otherwise.
+_MAX_UNROLLED_CHAINS = 16
+
+
+@jax.custom_batching.custom_vmap
+def _write_row(stack, row, index):
+    """``stack`` with ``stack[index] = row``, in place."""
+    return jax.lax.dynamic_update_slice(stack, row[None], (index,) + (_ZERO,) * row.ndim)
+
+
+@_write_row.def_vmap
+def _write_row_batched(axis_size, in_batched, stack, row, index):
+    stack, row, index = (
+        x if batched else jnp.broadcast_to(x, (axis_size,) + jnp.shape(x))
+        for x, batched in zip((stack, row, index), in_batched)
+    )
+    if axis_size > _MAX_UNROLLED_CHAINS:
+        return jax.vmap(_write_row.fun)(stack, row, index), True
+    zeros = (_ZERO,) * (row.ndim - 1)
+    for chain in range(axis_size):
+        stack = jax.lax.dynamic_update_slice(
+            stack, row[chain][None, None], (np.int32(chain), index[chain].astype(np.int32)) + zeros
+        )
+    return stack, True
 
 
 def _select(predicate, a, b):
