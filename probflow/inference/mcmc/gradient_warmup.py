@@ -268,7 +268,12 @@ class GradientWarmup:
                 # The previous diagonal is the dense matrix's: a coordinate's variance
                 # estimate falls back to it where the ratio is not usable.
                 diagonal = _diagonal_estimate(draws, grads, jnp.diag(metric.inverse_mass_matrix))
-                return make_metric(low_rank_inverse_mass(history, draws.count, diagonal))
+                low_rank = make_metric(low_rank_inverse_mass(history, draws.count, diagonal))
+                # Where rounding spoilt it (its Cholesky factor is not finite), the
+                # diagonal alone: one bad metric would stop the chain for good.
+                usable = jnp.all(jnp.isfinite(low_rank.mass_sqrt))
+                return jax.tree_util.tree_map(lambda a, b: jnp.where(usable, a, b), low_rank,
+                                              make_metric(jnp.diag(diagonal)))
             if draws.m2.ndim == 2:
                 return make_metric(welford_covariance(draws))
             return make_metric(_diagonal_estimate(draws, grads, metric.inverse_mass_matrix))

@@ -79,16 +79,20 @@ def history_push(history: History, draw, grad) -> History:
                    history.pushed + 1)
 
 
-def _sqrt_and_inverse_sqrt(matrix):
+def _sqrt_and_inverse_sqrt(matrix, floor=0.0):
+    # Rounding leaves eigenvalues of order eps x the largest however positive definite the
+    # matrix is (float32, early in warmup when D is still far off and the scaled
+    # gradients are large): floor them there, or at a known lower bound.
     values, vectors = jnp.linalg.eigh(matrix)
-    values = jnp.maximum(values, jnp.finfo(matrix.dtype).tiny)
+    eps = jnp.finfo(matrix.dtype).eps
+    values = jnp.maximum(values, jnp.maximum(floor, 10 * eps * matrix.shape[0] * values[-1]))
     scale = lambda f: (vectors * f(values)) @ vectors.T
     return scale(jnp.sqrt), scale(jax.lax.rsqrt)
 
 
-def _spd_mean_with_inverse(a, b):
+def _spd_mean_with_inverse(a, b, floor):
     # A # B^-1 = B^-1/2 (B^1/2 A B^1/2)^1/2 B^-1/2: the SPD matrix S with S B S = A.
-    b_sqrt, b_inv_sqrt = _sqrt_and_inverse_sqrt(b)
+    b_sqrt, b_inv_sqrt = _sqrt_and_inverse_sqrt(b, floor)
     middle, _ = _sqrt_and_inverse_sqrt(b_sqrt @ a @ b_sqrt)
     mean = b_inv_sqrt @ middle @ b_inv_sqrt
     return 0.5 * (mean + mean.T)
@@ -107,7 +111,8 @@ def low_rank_inverse_mass(history: History, count, diagonal, *, cutoff: float = 
         regulariser: added to the scaled covariances' diagonals.
 
     Returns:
-        ``(d, d)`` inverse mass matrix; ``diag(D)`` where the estimate is not finite.
+        ``(d, d)`` inverse mass matrix (symmetric; where rounding spoils it, not finite
+        or not positive definite: callers check its Cholesky factor).
 
     Example:
         >>> import jax
@@ -141,10 +146,9 @@ def low_rank_inverse_mass(history: History, count, diagonal, *, cutoff: float = 
     identity = jnp.eye(basis.shape[1], dtype=dtype)
     a = draws_proj.T @ draws_proj * weight + regulariser * identity
     b = grads_proj.T @ grads_proj * weight + regulariser * identity
-    values, vectors = jnp.linalg.eigh(_spd_mean_with_inverse(a, b))
+    values, vectors = jnp.linalg.eigh(_spd_mean_with_inverse(a, b, regulariser))
     keep = (values > cutoff) | (values < 1.0 / cutoff)
     directions = basis @ vectors
     correction = (directions * jnp.where(keep, values - 1.0, 0.0)) @ directions.T
     whitened = jnp.eye(dim, dtype=dtype) + 0.5 * (correction + correction.T)
-    inverse_mass = root[:, None] * whitened * root[None, :]
-    return jnp.where(jnp.all(jnp.isfinite(inverse_mass)), inverse_mass, jnp.diag(diagonal))
+    return root[:, None] * whitened * root[None, :]
