@@ -32,8 +32,9 @@ __all__ = ["History", "history_init", "history_push", "low_rank_inverse_mass"]
 # rank-limited estimate and bound the memory at 2 x 128 x d numbers per chain.
 HISTORY_LENGTH = 128
 # The eigenvalue cutoff: directions whose variance differs from D's by less than this
-# factor keep D's. nuts-rs and nutpie default to 100; 2 (the paper's) is measured in
-# benchmarks/README.md.
+# factor keep D's. nuts-rs and nutpie default to 100, which on posteriordb's sblrc,
+# mesquite, kidiq and earnings kept almost nothing (the diagonal's ESS per gradient);
+# 2 gave 17.6x it (benchmarks/README.md).
 EIGVAL_CUTOFF = 2.0
 # Added to the scaled covariances (whose scale is 1 where D is right) so that directions
 # with too few draws or gradients stay at 1 (nutpie's gamma of 1e-5 x ~100 draws).
