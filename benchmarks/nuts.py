@@ -28,7 +28,8 @@ included), and its chains start from its own Uniform(-2, 2) draws (it takes a se
 not points).
 
 Warmup: ``--num-warmup default`` (the default) gives every library its own default
-(probflow and probflow-nutpie: `sample()`'s nutpie-style 300; probflow-stan: Stan's
+(probflow and probflow-nutpie: `sample()`'s nutpie-style 300, probflow-lowrank the
+same with ``dense_mass="low_rank"``; probflow-stan: Stan's
 windows, 1000; nutpie 300; NumPyro and BlackJAX 1000, Stan's). The "ESS/grad"
 column is min bulk ESS per gradient evaluation, warmup included (probflow's step-size
 searches, ~10 gradients each, not counted); it depends only on the seeds, not on the
@@ -135,6 +136,7 @@ def lib_probflow(logdensity, dim, dense, num_warmup, num_samples, **options):
 
     target = Target.from_logdensity(logdensity, jnp.zeros(dim, jnp.float32))
     warmup = {} if num_warmup is None else {"num_warmup": num_warmup}
+    dense = options.pop("dense_mass", dense)  # a library row may fix the metric
 
     def run(seed, init):
         result = sample(target, init=init, num_samples=num_samples, num_chains=NUM_CHAINS,
@@ -257,6 +259,8 @@ LIBS = {
     "probflow-ragged": functools.partial(lib_probflow, schedule="ragged"),
     "probflow-stan": functools.partial(lib_probflow, adaptation="stan"),
     "probflow-nutpie": functools.partial(lib_probflow, adaptation="nutpie"),
+    "probflow-lowrank": functools.partial(lib_probflow, adaptation="nutpie",
+                                          dense_mass="low_rank"),
     "nutpie": lib_nutpie,
     "nutpie-lowrank": functools.partial(lib_nutpie, low_rank=True),
     "numpyro": lib_numpyro,
@@ -312,7 +316,7 @@ def warm_up_process():
 # What each library's own default warmup is (``--num-warmup default``); None: the
 # library decides (probflow: sample()'s default, nutpie: its own).
 DEFAULT_WARMUP = {"numpyro": 1000, "numpyro-jit": 1000, "blackjax": 1000,
-                  "probflow-nutpie": 300}
+                  "probflow-nutpie": 300, "probflow-lowrank": 300}
 
 
 def initial_points(logdensity, dim, rng, candidates=10):

@@ -15,6 +15,10 @@ Usage::
 
     PROBFLOW_POSTERIORDB=../shared/posteriordb python benchmarks/warmup_panel.py \\
         --configs stan:1000,nutpie:1000,nutpie:300 --seeds 0,1
+
+A config ``adaptation:num_warmup[:metric]`` may name the metric, ``diag``, ``dense`` or
+``low_rank`` (default: the panel's choice per posterior), e.g.
+``--configs nutpie:300:diag,nutpie:300:dense,nutpie:300:low_rank``.
 """
 
 from __future__ import annotations
@@ -34,11 +38,14 @@ from nuts import PANEL_DENSE as DENSE  # noqa: E402  (benchmarks/nuts.py, beside
 from probflow.datasets import posteriordb_joint  # noqa: E402
 from probflow.inference import sample  # noqa: E402
 
+METRICS = {"diag": False, "dense": True, "low_rank": "low_rank"}
 
-def run(name, adaptation, num_warmup, num_samples, seed):
+
+def run(name, adaptation, num_warmup, num_samples, seed, metric=None):
     post = posteriordb_joint.load_joint(name)
+    dense_mass = DENSE[name] if metric is None else METRICS[metric]
     result = sample(post.target, num_warmup=num_warmup, num_samples=num_samples, num_chains=4,
-                    dense_mass=DENSE[name], seed=seed, progress_bar=False,
+                    dense_mass=dense_mass, seed=seed, progress_bar=False,
                     check_convergence=False, adaptation=adaptation)
     quantities = post.quantities(result.samples)
     grads = int(np.sum(result.stats["n_steps"]) + np.sum(result.warmup_stats["n_steps"]))
@@ -60,26 +67,29 @@ def main(argv=None):
     parser.add_argument("--num-samples", type=int, default=1000)
     parser.add_argument("--posteriors", default=",".join(DENSE))
     args = parser.parse_args(argv)
-    configs = [(c.split(":")[0], int(c.split(":")[1])) for c in args.configs.split(",")]
+    configs = [(c.split(":")[0], int(c.split(":")[1]), *c.split(":")[2:3])
+               for c in args.configs.split(",")]
     seeds = [int(s) for s in args.seeds.split(",")]
     table = {}
     for name in args.posteriors.split(","):
-        for adaptation, num_warmup in configs:
-            rows = [run(name, adaptation, num_warmup, args.num_samples, seed) for seed in seeds]
+        for adaptation, num_warmup, *metric in configs:
+            rows = [run(name, adaptation, num_warmup, args.num_samples, seed, *metric)
+                    for seed in seeds]
             row = {"ess_per_grad": statistics.mean(r["ess_per_grad"] for r in rows),
                    "rhat": max(r["rhat"] for r in rows), "z": max(r["z"] for r in rows),
                    "divergences": [r["divergences"] for r in rows]}
-            table[name, adaptation, num_warmup] = row
-            print(f"{name:40s} {adaptation:7s} {num_warmup:5d}  ESS/grad "
+            table[(name, adaptation, num_warmup, *metric)] = row
+            label = ":".join([adaptation, *metric])
+            print(f"{name:40s} {label:16s} {num_warmup:5d}  ESS/grad "
                   f"{row['ess_per_grad']:.4f}  max R-hat {row['rhat']:.4f}  worst |z| "
                   f"{row['z']:.2f}  divergences {row['divergences']}", flush=True)
     base = configs[0]
-    print(f"\ngeometric mean of ESS/grad ÷ {base[0]}:{base[1]} over the panel")
+    print(f"\ngeometric mean of ESS/grad ÷ {':'.join(map(str, base))} over the panel")
     names = args.posteriors.split(",")
     for config in configs:
         ratios = [table[(n, *config)]["ess_per_grad"] / table[(n, *base)]["ess_per_grad"]
                   for n in names]
-        print(f"  {config[0]}:{config[1]}  {math.exp(np.mean(np.log(ratios))):.2f}  "
+        print(f"  {':'.join(map(str, config))}  {math.exp(np.mean(np.log(ratios))):.2f}  "
               f"(min {min(ratios):.2f})")
 
 

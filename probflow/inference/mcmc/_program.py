@@ -56,7 +56,7 @@ def flat_logdensity(target):
 
 
 def run_chains(target, chain_keys, positions, target_accept, *, kernel, num_warmup: int,
-               num_samples: int, dense_mass: bool, report_progress: bool,
+               num_samples: int, dense_mass: bool | str, report_progress: bool,
                block_length: int | None = None, schedule: str = "lockstep",
                adaptation: str = "stan"):
     """Warmup + sampling for a batch of chains (vmapped); pure, jit it from outside.
@@ -68,7 +68,8 @@ def run_chains(target, chain_keys, positions, target_accept, *, kernel, num_warm
         target_accept: dual-averaging target.
         kernel: the kernel object (static).
         num_warmup, num_samples: static loop lengths.
-        dense_mass: adapt a dense metric.
+        dense_mass: adapt a dense metric; ``"low_rank"`` (``"nutpie"`` only): nutpie's
+            low-rank modified one.
         report_progress: call the progress bar from inside the loop.
         block_length: transitions per block of pre-drawn random numbers (static);
             default `_block_length`. The draws do not depend on it.
@@ -88,6 +89,9 @@ def run_chains(target, chain_keys, positions, target_accept, *, kernel, num_warm
         raise ValueError(f"`schedule` must be 'lockstep' or 'ragged'; got {schedule!r}")
     if adaptation not in ADAPTATIONS:
         raise ValueError(f"`adaptation` must be one of {tuple(ADAPTATIONS)}; got {adaptation!r}")
+    if dense_mass == "low_rank" and adaptation != "nutpie":
+        raise ValueError("`dense_mass='low_rank'` needs `adaptation='nutpie'`; "
+                         f"got adaptation={adaptation!r}")
     warmup = ADAPTATIONS[adaptation]
     global _traces
     _traces += 1

@@ -42,7 +42,10 @@ Unlike nuts-rs, every draw counts (nuts-rs skips draws that equal the trajectory
 start), so all the schedule's flags are static: one schedule for every chain, and the
 branches (metric update, switch, step-size search) are real `lax.cond`s under `vmap`.
 A dense metric (``dense_mass=True``) takes the regularised covariance of the draws on
-the same schedule (the gradient-based dense estimate is not implemented).
+the same schedule. ``dense_mass="low_rank"`` is nutpie's low-rank modified mass matrix
+(`low_rank`): the diagonal above, corrected along the directions where the foreground's
+draws and gradients (kept in a ring buffer) both show a variance far from it; it is
+recomputed at every metric update, like the diagonal.
 """
 
 from __future__ import annotations
@@ -64,6 +67,12 @@ from probflow.inference.mcmc.adaptation import (
     welford_update,
 )
 from probflow.inference.mcmc.kernel import ChainState, KernelParams, SampleInfo
+from probflow.inference.mcmc.low_rank import (
+    History,
+    history_init,
+    history_push,
+    low_rank_inverse_mass,
+)
 from probflow.inference.mcmc.metrics import make_metric
 
 __all__ = ["GradientSchedule", "gradient_schedule", "GradientWarmupState", "GradientWarmup"]
@@ -159,6 +168,7 @@ class GradientWarmupState(NamedTuple):
     background_draws: WelfordState
     background_grads: WelfordState
     params: KernelParams
+    history: History | None = None  # dense_mass="low_rank" only
 
 
 def _empty(dim, dense, dtype):
@@ -195,17 +205,23 @@ class GradientWarmup:
     def schedule(self, num_warmup: int) -> GradientSchedule:
         return gradient_schedule(num_warmup)
 
-    def init(self, key, state: ChainState, value_and_grad, *, dense_mass: bool):
+    def init(self, key, state: ChainState, value_and_grad, *, dense_mass):
+        """The first metric and step size; `dense_mass` is False, True or "low_rank"."""
         dim, dtype = state.position.shape[0], state.position.dtype
+        low_rank = isinstance(dense_mass, str) and dense_mass == "low_rank"
         diagonal = 1.0 / jnp.clip(jnp.abs(state.grad), 1.0 / _BOUNDS[1], 1.0 / _BOUNDS[0])
         diagonal = jnp.where(jnp.isfinite(diagonal), diagonal, 1.0).astype(dtype)
         metric = make_metric(jnp.diag(diagonal) if dense_mass else diagonal)
         step_size = find_reasonable_step_size(key, state, value_and_grad, metric,
                                               jnp.ones((), dtype))
+        # The low-rank metric is dense, but built from the diagonal variance estimates.
+        dense_estimates = bool(dense_mass) and not low_rank
         draws, grads = (welford_update(w, v) for w, v in
-                        zip(_empty(dim, dense_mass, dtype), (state.position, state.grad)))
+                        zip(_empty(dim, dense_estimates, dtype), (state.position, state.grad)))
+        history = (history_push(history_init(dim, dtype), state.position, state.grad)
+                   if low_rank else None)
         return GradientWarmupState(dual_averaging_init(step_size), draws, grads, draws, grads,
-                                   KernelParams(step_size, metric))
+                                   KernelParams(step_size, metric), history)
 
     def update(self, key, warm: GradientWarmupState, state: ChainState, info: SampleInfo,
                value_and_grad, *, target_accept, flags, is_last, iteration=None):
@@ -229,21 +245,35 @@ class GradientWarmup:
         dual_averaging = dual_averaging_update(warm.dual_averaging, info.acceptance_rate,
                                                target_accept)
         estimates = (warm.draws, warm.grads, warm.background_draws, warm.background_grads)
+        history = warm.history
 
-        def collect(estimates):
+        def collect(operands):
+            estimates, history = operands
             values = (state.position, state.grad) * 2
-            return tuple(welford_update(w, v) for w, v in zip(estimates, values))
+            if history is not None:
+                history = history_push(history, state.position, state.grad)
+            return tuple(welford_update(w, v) for w, v in zip(estimates, values)), history
 
         def switch(estimates):
             dim, dense = state.position.shape[0], estimates[0].m2.ndim == 2
             return (*estimates[2:], *_empty(dim, dense, state.position.dtype))
 
         keep = lambda operands: operands
-        estimates = jax.lax.cond(flags.collect, collect, keep, estimates)
+        estimates, history = jax.lax.cond(flags.collect, collect, keep, (estimates, history))
         estimates = jax.lax.cond(flags.switch, switch, keep, estimates)
         draws, grads = estimates[:2]
 
         def new_metric(metric):
+            if history is not None:
+                # The previous diagonal is the dense matrix's: a coordinate's variance
+                # estimate falls back to it where the ratio is not usable.
+                diagonal = _diagonal_estimate(draws, grads, jnp.diag(metric.inverse_mass_matrix))
+                low_rank = make_metric(low_rank_inverse_mass(history, draws.count, diagonal))
+                # Where rounding spoilt it (its Cholesky factor is not finite), the
+                # diagonal alone: one bad metric would stop the chain for good.
+                usable = jnp.all(jnp.isfinite(low_rank.mass_sqrt))
+                return jax.tree_util.tree_map(lambda a, b: jnp.where(usable, a, b), low_rank,
+                                              make_metric(jnp.diag(diagonal)))
             if draws.m2.ndim == 2:
                 return make_metric(welford_covariance(draws))
             return make_metric(_diagonal_estimate(draws, grads, metric.inverse_mass_matrix))
@@ -270,4 +300,4 @@ class GradientWarmup:
             lambda new, old: jnp.where(flags.settle, new, old), settled, dual_averaging)
         final_step_size = jnp.exp(dual_averaging.log_step_size_avg)
         params = params._replace(step_size=jnp.where(is_last, final_step_size, params.step_size))
-        return GradientWarmupState(dual_averaging, *estimates, params)
+        return GradientWarmupState(dual_averaging, *estimates, params, history)

@@ -54,7 +54,7 @@ DEFAULT_NUM_WARMUP = {"nutpie": 300, "stan": 1000}
 def sample(target, init=None, *, kernel="nuts", num_warmup: int | None = None,
            num_samples: int = 1000,
            num_chains: int = 4, chain_method: str = "vectorized", target_accept: float = 0.8,
-           max_tree_depth: int = 10, dense_mass: bool = False, seed=0,
+           max_tree_depth: int = 10, dense_mass: bool | str = False, seed=0,
            progress_bar: bool = True, check_convergence: bool = True,
            schedule: str = "lockstep", adaptation: str = DEFAULT_ADAPTATION) -> MCMCResult:
     """Draws posterior samples with NUTS (default) or HMC after an adaptive warmup.
@@ -84,7 +84,13 @@ def sample(target, init=None, *, kernel="nuts", num_warmup: int | None = None,
             and runs vectorized) or ``"sequential"`` (one chain after another).
         target_accept: the acceptance statistic dual averaging aims for.
         max_tree_depth: NUTS tree depth limit (used when `kernel` is ``"nuts"``).
-        dense_mass: adapt a dense (instead of diagonal) inverse mass matrix.
+        dense_mass: ``False``: a diagonal inverse mass matrix; ``True``: a dense one
+            (the draws' regularised covariance); ``"low_rank"`` (with
+            ``adaptation="nutpie"`` only): nutpie's low-rank modified mass matrix, the
+            diagonal ``sqrt(Var[draws] / Var[gradients])`` corrected along the
+            directions where the recent draws and gradients both show a variance far
+            from it (for correlated posteriors; a dense matrix in the kernel, so each
+            leapfrog step costs ``O(d^2)``; figures in benchmarks/README.md).
         seed: int or `jax.random` key; the same seed gives bit-identical results.
         progress_bar: show a tqdm bar (updated ~20 times from inside the compiled loop).
         check_convergence: warn on divergences, R-hat > 1.01 or bulk ESS < 100/chain.
@@ -126,6 +132,7 @@ def sample(target, init=None, *, kernel="nuts", num_warmup: int | None = None,
     kernel = _as_kernel(kernel, max_tree_depth)
     if adaptation not in ADAPTATIONS:
         raise ValueError(f"`adaptation` must be one of {tuple(ADAPTATIONS)}; got {adaptation!r}")
+    dense_mass = _check_dense_mass(dense_mass, adaptation)
     if num_warmup is None:
         num_warmup = DEFAULT_NUM_WARMUP[adaptation]
     _check_int("num_warmup", num_warmup, 0)
@@ -151,7 +158,7 @@ def sample(target, init=None, *, kernel="nuts", num_warmup: int | None = None,
     # One chain at a time has no other chains to wait for: lock step there.
     schedule = "lockstep" if chain_method == "sequential" else schedule
     settings = dict(kernel=kernel, num_warmup=int(num_warmup), num_samples=int(num_samples),
-                    dense_mass=bool(dense_mass), schedule=schedule, adaptation=adaptation)
+                    dense_mass=dense_mass, schedule=schedule, adaptation=adaptation)
     total = num_chains * (num_warmup + num_samples) if chain_method == "sequential" else (
         num_warmup + num_samples
     )
@@ -243,6 +250,19 @@ _RUNNERS = {
 
 
 # -- argument handling ------------------------------------------------------------------
+def _check_dense_mass(dense_mass, adaptation):
+    if isinstance(dense_mass, str):
+        if dense_mass != "low_rank":
+            raise ValueError(
+                f"`dense_mass` must be False, True or 'low_rank'; got {dense_mass!r}")
+        if adaptation != "nutpie":
+            raise ValueError(
+                "`dense_mass='low_rank'` needs `adaptation='nutpie'` (it is estimated from "
+                f"the gradients, which Stan's windows do not use); got adaptation={adaptation!r}")
+        return dense_mass
+    return bool(dense_mass)
+
+
 def _as_target(target, init):
     if isinstance(target, Target):
         return target, init

@@ -154,14 +154,15 @@ def test_second_call_does_not_recompile(ill_conditioned):
     assert trace_count() == before
 
 
-def test_ragged_schedule_gives_the_lockstep_draws(x64):
+@pytest.mark.parametrize("dense_mass", [False, "low_rank"])
+def test_ragged_schedule_gives_the_lockstep_draws(x64, dense_mass):
     target = Target.from_logdensity(lambda x: -0.5 * jnp.sum((x / ILL[:4]) ** 2),
                                     jnp.zeros(4, jnp.float64))
     positions = jax.random.uniform(jax.random.key(1), (3, 4), jnp.float64, -2.0, 2.0)
     keys = jax.random.split(jax.random.key(7), 3)
     runs = [_program(target, keys, positions, jnp.asarray(0.8, jnp.float64), kernel=NUTS(),
-                     num_warmup=60, num_samples=40, dense_mass=False, report_progress=False,
-                     schedule=schedule, adaptation="nutpie")
+                     num_warmup=60, num_samples=40, dense_mass=dense_mass,
+                     report_progress=False, schedule=schedule, adaptation="nutpie")
             for schedule in ("lockstep", "ragged")]
     np.testing.assert_array_equal(runs[0][0], runs[1][0])
     np.testing.assert_array_equal(runs[0][3].step_size, runs[1][3].step_size)
