@@ -22,7 +22,10 @@ def _data():
 
 
 def _model():
-    model = nn.Sequential([nn.Dense(6, activation="tanh"), nn.Dense(1)])
+    # Fixed names: pytree leaves (and so the per-leaf noise keys) follow the layers'
+    # names, and auto-names come from a process-wide counter ("dense_10" < "dense_9").
+    model = nn.Sequential([nn.Dense(6, activation="tanh", name="hidden"),
+                           nn.Dense(1, name="out")])
     model.compile(likelihood="normal")
     return model
 
