@@ -15,28 +15,34 @@ written here for a static, vectorised program:
   far out of the typical set are forgotten. Switches come every 10 draws in an early
   window (the first 30% of warmup), then after windows of 80 draws growing by 1.5x,
   as long as a whole next window fits before the final step-size window;
-* the last 15% of warmup keeps the metric and only tunes the step size;
-* the step size is dual-averaged through the whole warmup, restarted once, by Stan's
-  step-size heuristic, when the metric first changes from its gradient-based start,
-  and once more, around its current value, when the final window begins (below);
-  the last warmup iteration sets it to the dual-averaging average.
+* the last 15% of warmup keeps the metric and only tunes the step size (below);
+* the step size is dual-averaged through the warmup, restarted once, by Stan's
+  step-size heuristic, when the metric first changes from its gradient-based start.
 
-The second restart is not nuts-rs's; it is Stan's rule (a fresh dual averaging after
-the last metric change). Without it the final step size was too large: measured (4
-seeds x 4 chains x 1000 draws after 300 warmup, target 0.8) on a 2-d banana, nutpie
-0.16.8 itself and this scheme without the restart sampled at a mean acceptance of 0.74
-and 0.75 with 315 and 275 divergences, Stan's windows at 0.85 with 73; with the
-restart 0.87 with 66. On the Bayesian MLP of tests/nn/test_methods.py (500 warmup) 3
-and 2 divergences in 2000 draws became 0. Neither averaging only the final window's
-iterates (0.70) nor clearing the accumulated error while keeping the controller's
-count (0.74) helped: a high-gain controller's iterate reacts to where the chain is
-(it shrinks after a rejection in a curved region), so it meets the target during
-warmup while a fixed step at its average does not. A fresh dual averaging's average
-leans on its first iterates, which fall far after a rejection and rise little after an
-acceptance: the margin Stan's warmup has always had (its sampling acceptance is
-~0.85-0.93 for a target of 0.8), at a cost in ESS per gradient on near-Gaussian
-posteriors (benchmarks/README.md). Its centre is the current step size, not Stan's
-10x: the step size is already tuned.
+The final window calibrates the step size the chain will sample with, measured at
+that step size. nuts-rs samples with dual averaging's average; a high-gain
+controller's iterate reacts to where the chain is (it shrinks after a rejection in a
+curved region), so it meets the target during warmup while a fixed step at its
+average need not. Measured (4 seeds x 4 chains x 1000 draws after 300 warmup, target
+0.8) on a 2-d banana, nutpie 0.16.8 itself sampled at a mean acceptance of 0.74 with
+315 divergences. So:
+
+* a chain *calibrates*: at the final window's start its step size is fixed at dual
+  averaging's average, the window runs at it, and the mean acceptance ``a`` of those
+  transitions corrects it once, by ``sqrt((1 - target) / (1 - a))`` (leapfrog's
+  energy error, and so ``1 - a`` for a small one, grows as the step size squared),
+  bounded to [0.5, 1.5];
+* unless it diverged in the second half of warmup before the final window: then it
+  takes Stan's rule, a fresh dual averaging around its current step size whose
+  average becomes the step size. A fresh dual averaging's average leans on its first
+  iterates, which fall far after a rejection and rise little after an acceptance, so
+  it samples above the target (~0.85-0.93 for 0.8), the margin Stan's warmup has
+  always had: on the banana 0.87 with 66 divergences, on the Bayesian MLP of
+  tests/nn/test_methods.py none, where the calibrated 0.8 gave 121 in 12,000 draws.
+  Curved posteriors diverge in warmup, where the controller overshoots; near-Gaussian
+  ones rarely do, and for them the margin only cost ESS per gradient (0.57x on the
+  logistic regression of benchmarks/nuts.py, 0.65x on posteriordb's arma11);
+* a final window too short to calibrate (under 8 iterations) restarts every chain.
 
 Unlike nuts-rs, every draw counts (nuts-rs skips draws that equal the trajectory's
 start), so all the schedule's flags are static: one schedule for every chain, and the
@@ -79,6 +85,8 @@ __all__ = ["GradientSchedule", "gradient_schedule", "GradientWarmupState", "Grad
 
 # The inverse mass matrix's diagonal stays within these bounds (float32 keeps ~1e+-38).
 _BOUNDS = (1e-10, 1e10)
+# The calibration may shrink the final step size to half or grow it by half.
+_CALIBRATION_BOUNDS = (0.5, 1.5)
 
 
 class GradientSchedule(NamedTuple):
@@ -90,8 +98,12 @@ class GradientSchedule(NamedTuple):
         update_metric: recompute the metric from the foreground estimate.
         search: the metric changes for the first time: rerun the step-size heuristic
             and restart dual averaging around its result.
-        settle: the first iteration of the final window: the metric is final, restart
-            dual averaging around the current step size.
+        settle: the first iteration of the final window: the metric is final. A chain
+            that calibrates fixes its step size at dual averaging's average; any other
+            restarts dual averaging around its current step size.
+        watch: a divergence here marks the chain as one that needs Stan's margin.
+        calibrate: the final window's iterations that run at a fixed step size and
+            measure its acceptance (in chains not marked by `watch`).
     """
 
     collect: np.ndarray
@@ -99,12 +111,15 @@ class GradientSchedule(NamedTuple):
     update_metric: np.ndarray
     search: np.ndarray
     settle: np.ndarray
+    watch: np.ndarray
+    calibrate: np.ndarray
 
 
 def gradient_schedule(num_warmup: int, *, early_fraction: float = 0.3,
                       step_size_fraction: float = 0.15, early_switch: int = 10,
                       first_window: int = 80, growth: float = 1.5,
-                      min_count: int = 3) -> GradientSchedule:
+                      min_count: int = 3, watch_fraction: float = 0.5,
+                      min_calibration: int = 8) -> GradientSchedule:
     """The nutpie-style schedule for `num_warmup` iterations.
 
     Args:
@@ -117,6 +132,10 @@ def gradient_schedule(num_warmup: int, *, early_fraction: float = 0.3,
         growth: window growth factor (>= 1).
         min_count: the foreground holds at least this many draws (the starting
             point counts as one) before it sets the metric.
+        watch_fraction: divergences from this share of warmup on, up to the final
+            window, mark a chain for Stan's restart instead of the calibration.
+        min_calibration: a shorter final window does not calibrate (every chain
+            restarts dual averaging).
 
     Returns:
         A `GradientSchedule` of length `num_warmup`.
@@ -129,8 +148,10 @@ def gradient_schedule(num_warmup: int, *, early_fraction: float = 0.3,
         255
         >>> np.flatnonzero(s.settle).tolist()
         [255]
+        >>> int(np.flatnonzero(s.watch)[0]), int(np.flatnonzero(s.calibrate)[0])
+        (150, 255)
     """
-    flags = GradientSchedule(*(np.zeros(num_warmup, bool) for _ in range(5)))
+    flags = GradientSchedule(*(np.zeros(num_warmup, bool) for _ in GradientSchedule._fields))
     early_end = int(early_fraction * num_warmup)
     final_start = num_warmup - int(step_size_fraction * num_warmup)
     window = first_window
@@ -156,7 +177,18 @@ def gradient_schedule(num_warmup: int, *, early_fraction: float = 0.3,
                 flags.search[i] = searched = True
     if flags.update_metric.any() and final_start < num_warmup - 1:  # a window to settle in
         flags.settle[final_start] = True
+        if num_warmup - final_start >= min_calibration:
+            flags.watch[int(watch_fraction * num_warmup):final_start] = True
+            flags.calibrate[final_start:] = True
     return flags
+
+
+class FinalWindow(NamedTuple):
+    """One chain's step-size calibration in the final window (scalars)."""
+
+    acceptance_sum: jax.Array  # over the iterations run at the fixed step size
+    count: jax.Array
+    divergences: jax.Array  # in the `watch` iterations
 
 
 class GradientWarmupState(NamedTuple):
@@ -168,6 +200,7 @@ class GradientWarmupState(NamedTuple):
     background_draws: WelfordState
     background_grads: WelfordState
     params: KernelParams
+    final_window: FinalWindow | None = None
     history: History | None = None  # dense_mass="low_rank" only
 
 
@@ -220,8 +253,10 @@ class GradientWarmup:
                         zip(_empty(dim, dense_estimates, dtype), (state.position, state.grad)))
         history = (history_push(history_init(dim, dtype), state.position, state.grad)
                    if low_rank else None)
+        zero = jnp.zeros((), dtype)
         return GradientWarmupState(dual_averaging_init(step_size), draws, grads, draws, grads,
-                                   KernelParams(step_size, metric), history)
+                                   KernelParams(step_size, metric), FinalWindow(zero, zero, zero),
+                                   history)
 
     def update(self, key, warm: GradientWarmupState, state: ChainState, info: SampleInfo,
                value_and_grad, *, target_accept, flags, is_last, iteration=None):
@@ -290,14 +325,35 @@ class GradientWarmup:
 
         dual_averaging, params = jax.lax.cond(flags.search, search, keep,
                                               (dual_averaging, params))
-        # The metric is final: a fresh dual averaging from here (see the module
-        # docstring). The restarted state is a few scalars, so no branch.
-        # (Built from the log step size itself: log(exp(.)) may or may not be folded by
-        # XLA, and the ragged and lock-step programs must round alike.)
+        # The final window (see the module docstring). Its state is a few scalars per
+        # chain, so selects rather than branches.
+        # (The restart is built from the log step size itself: log(exp(.)) may or may not
+        # be folded by XLA, and the ragged and lock-step programs must round alike.)
+        window, dtype = warm.final_window, params.step_size.dtype
+        divergences = window.divergences + (flags.watch & info.diverging).astype(dtype)
+        calibrates = flags.calibrate & (divergences == 0)
         log_step_size, zero = dual_averaging.log_step_size, jnp.zeros_like(params.step_size)
         settled = DualAveragingState(log_step_size, zero, zero, zero, log_step_size)
         dual_averaging = jax.tree_util.tree_map(
-            lambda new, old: jnp.where(flags.settle, new, old), settled, dual_averaging)
-        final_step_size = jnp.exp(dual_averaging.log_step_size_avg)
-        params = params._replace(step_size=jnp.where(is_last, final_step_size, params.step_size))
-        return GradientWarmupState(dual_averaging, *estimates, params, history)
+            lambda new, old: jnp.where(flags.settle & ~calibrates, new, old), settled,
+            dual_averaging)
+        averaged = jnp.exp(dual_averaging.log_step_size_avg)
+        step_size = jnp.where(calibrates, warm.params.step_size, params.step_size)
+        step_size = jnp.where(calibrates & flags.settle, averaged, step_size)
+        measured = calibrates & ~flags.settle  # this transition ran at the fixed step
+        window = FinalWindow(window.acceptance_sum + jnp.where(measured, info.acceptance_rate, 0),
+                             window.count + measured.astype(dtype), divergences)
+        calibrated = step_size * _calibration_factor(
+            window.acceptance_sum / jnp.maximum(window.count, 1), target_accept)
+        final_step_size = jnp.where(calibrates & (window.count > 0), calibrated, averaged)
+        params = params._replace(step_size=jnp.where(is_last, final_step_size, step_size))
+        return GradientWarmupState(dual_averaging, *estimates, params, window, history)
+
+
+def _calibration_factor(acceptance, target_accept):
+    # Leapfrog's energy error grows as step_size^2 (its variance as step_size^4), and
+    # for a small error 1 - acceptance follows it: (1 - a) ~ c * step_size^2, so the step
+    # that meets the target is step * sqrt((1 - target) / (1 - a)). Bounded, as the
+    # measurement is one chain's few dozen transitions.
+    rejected = jnp.maximum(1.0 - acceptance, 1e-3)
+    return jnp.clip(jnp.sqrt((1.0 - target_accept) / rejected), *_CALIBRATION_BOUNDS)
