@@ -37,7 +37,9 @@ machine's load.
 
 Models: five synthetic-or-small ones (MODELS) and the posteriordb panel (PANEL, every
 posterior in ../shared/posteriordb, the metric diagonal or dense as in
-tests/inference/test_posteriordb_mcmc.py).
+tests/inference/test_posteriordb_mcmc.py). ``--metric diag`` gives every library its
+default diagonal metric everywhere (the "each at its defaults" comparison; the
+low-rank rows keep theirs).
 
 Usage::
 
@@ -341,12 +343,16 @@ def initial_points(logdensity, dim, rng, candidates=10):
     return jnp.asarray(np.stack(points))
 
 
-def measure(lib_name, model_name, num_warmup, num_samples, repeats):
+def measure(lib_name, model_name, num_warmup, num_samples, repeats, metric="model"):
     """One library on one model; with ``repeats == 0`` only the first call runs (its
-    ESS per gradient is meaningful, its wall time includes compilation)."""
+    ESS per gradient is meaningful, its wall time includes compilation).
+
+    ``metric="diag"`` gives every library a diagonal metric (each one's default);
+    ``"model"`` the model's own choice (dense for corr50 and the panel's dense ones)."""
     if num_warmup is None:
         num_warmup = DEFAULT_WARMUP.get(lib_name)
     logdensity, dim, dense = MODELS[model_name]()
+    dense = dense and metric == "model"
     rng = np.random.default_rng(1)
     inits = [initial_points(logdensity, dim, rng) for _ in range(repeats + 1)]
     run = LIBS[lib_name](logdensity, dim, dense, num_warmup, num_samples)
@@ -392,6 +398,8 @@ def main(argv=None):
     parser.add_argument("--num-warmup", default="default",
                         help="an int, or 'default': each library's own default")
     parser.add_argument("--num-samples", type=int, default=1000)
+    parser.add_argument("--metric", choices=("model", "diag"), default="model",
+                        help="'diag': every library's default diagonal metric on every model")
     parser.add_argument("--quick", action="store_true", help="100 + 100 draws, 1 repeat")
     parser.add_argument("--out", default=None, help="JSON file for the rows")
     args = parser.parse_args(argv)
@@ -404,7 +412,8 @@ def main(argv=None):
     rows = []
     for model in args.models.split(","):
         for lib in args.libs.split(","):
-            row = measure(lib, model, args.num_warmup, args.num_samples, args.repeats)
+            row = measure(lib, model, args.num_warmup, args.num_samples, args.repeats,
+                          args.metric)
             rows.append(row)
             print(f"{model:14s} {lib:12s} first {row['first_s']:6.2f}s  warm {row['warm_s']:6.2f}s  "
                   f"minESS {row['min_ess']:7.0f}  ESS/s {row['ess_per_s']:8.0f}  "
