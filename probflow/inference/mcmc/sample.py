@@ -82,7 +82,8 @@ def sample(target, init=None, *, kernel="nuts", num_warmup: int | None = None,
             `jax.distributed.initialize`, batched within each device; the draws equal
             the vectorized ones up to float rounding; with one usable device it warns
             and runs vectorized) or ``"sequential"`` (one chain after another).
-        target_accept: the acceptance statistic dual averaging aims for.
+        target_accept: the mean acceptance statistic warmup aims the sampling step
+            size at (0.8; raise it, e.g. to 0.9-0.95, where draws diverge).
         max_tree_depth: NUTS tree depth limit (used when `kernel` is ``"nuts"``).
         dense_mass: ``False``: a diagonal inverse mass matrix; ``True``: a dense one
             (the draws' regularised covariance); ``"low_rank"`` (with
@@ -106,8 +107,12 @@ def sample(target, init=None, *, kernel="nuts", num_warmup: int | None = None,
         adaptation: how warmup tunes the step size and metric. ``"nutpie"``
             (default): nutpie's scheme (Seyboldt et al.): the diagonal metric is
             ``sqrt(Var[draws] / Var[gradients])``, recomputed every iteration from two
-            running estimates that take turns, with dual averaging of the step size
-            throughout, restarted when the metric is final; it settles in far fewer
+            running estimates that take turns, with dual averaging of the step size;
+            in the last 15% the metric is final and each chain runs at a fixed step
+            size, corrected once by its measured acceptance (so sampling meets
+            `target_accept`), or, if it diverged in the second half of warmup,
+            restarts dual averaging (Stan's rule, a safety margin for curved
+            posteriors); it settles in far fewer
             gradient evaluations (with ``dense_mass`` the metric is the draws'
             covariance on the same schedule); chains start at the most probable of 10
             finite initial draws. ``"stan"``: Stan's windows (the metric is the draws'
