@@ -38,9 +38,9 @@ average need not. Measured (4 seeds x 4 chains x 1000 draws after 300 warmup, ta
   iterates, which fall far after a rejection and rise little after an acceptance, so
   it samples above the target (~0.85-0.93 for 0.8), the margin Stan's warmup has
   always had: on the banana (seeds 0-2, 12,000 draws) 0.84 with 141 divergences,
-  where calibrating every chain gave 0.62 with 990; on the Bayesian MLP of
+  where calibrating every chain gave 0.62-0.76 with 196-990; on the Bayesian MLP of
   tests/nn/test_methods.py (3 seeds x 2 warmups, 12,000 draws) none, where
-  calibrating every chain gave 121.
+  calibrating every chain gave 32-121 (benchmarks/README.md, 2026-12-07).
   Curved posteriors diverge in warmup, where the controller overshoots; near-Gaussian
   ones rarely do, and for them the margin only cost ESS per gradient (0.57x on the
   logistic regression of benchmarks/nuts.py, 0.65x on posteriordb's arma11);
