@@ -202,7 +202,7 @@ class GradientWarmupState(NamedTuple):
     background_draws: WelfordState
     background_grads: WelfordState
     params: KernelParams
-    final_window: FinalWindow | None = None
+    final_window: FinalWindow
     history: History | None = None  # dense_mass="low_rank" only
 
 
