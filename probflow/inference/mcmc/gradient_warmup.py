@@ -190,7 +190,7 @@ class FinalWindow(NamedTuple):
 
     acceptance_sum: jax.Array  # over the iterations run at the fixed step size
     count: jax.Array
-    divergences: jax.Array  # in the `watch` iterations
+    diverged: jax.Array  # bool: a divergence in the `watch` iterations
 
 
 class GradientWarmupState(NamedTuple):
@@ -257,8 +257,8 @@ class GradientWarmup:
                    if low_rank else None)
         zero = jnp.zeros((), dtype)
         return GradientWarmupState(dual_averaging_init(step_size), draws, grads, draws, grads,
-                                   KernelParams(step_size, metric), FinalWindow(zero, zero, zero),
-                                   history)
+                                   KernelParams(step_size, metric),
+                                   FinalWindow(zero, zero, jnp.zeros((), bool)), history)
 
     def update(self, key, warm: GradientWarmupState, state: ChainState, info: SampleInfo,
                value_and_grad, *, target_accept, flags, is_last, iteration=None):
@@ -332,8 +332,8 @@ class GradientWarmup:
         # (The restart is built from the log step size itself: log(exp(.)) may or may not
         # be folded by XLA, and the ragged and lock-step programs must round alike.)
         window, dtype = warm.final_window, params.step_size.dtype
-        divergences = window.divergences + (flags.watch & info.diverging).astype(dtype)
-        calibrates = flags.calibrate & (divergences == 0)
+        diverged = window.diverged | (flags.watch & info.diverging)
+        calibrates = flags.calibrate & ~diverged
         log_step_size, zero = dual_averaging.log_step_size, jnp.zeros_like(params.step_size)
         settled = DualAveragingState(log_step_size, zero, zero, zero, log_step_size)
         dual_averaging = jax.tree_util.tree_map(
@@ -344,7 +344,7 @@ class GradientWarmup:
         step_size = jnp.where(calibrates & flags.settle, averaged, step_size)
         measured = calibrates & ~flags.settle  # this transition ran at the fixed step
         window = FinalWindow(window.acceptance_sum + jnp.where(measured, info.acceptance_rate, 0),
-                             window.count + measured.astype(dtype), divergences)
+                             window.count + measured.astype(dtype), diverged)
         calibrated = step_size * _calibration_factor(
             window.acceptance_sum / jnp.maximum(window.count, 1), target_accept)
         final_step_size = jnp.where(calibrates & (window.count > 0), calibrated, averaged)
