@@ -20,10 +20,13 @@ gradients are a static-size ring buffer (`History`), so every shape is static un
 
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+
+from probflow.inference.mcmc._one_at_a_time import one_at_a_time
 
 __all__ = ["History", "history_init", "history_push", "low_rank_inverse_mass"]
 
@@ -126,6 +129,12 @@ def low_rank_inverse_mass(history: History, count, diagonal, *, cutoff: float = 
         >>> bool(jnp.allclose(m, cov, rtol=1e-3, atol=1e-4))
         True
     """
+    # One chain at a time: see `_one_at_a_time` (batched QR and eigh can hang on the CPU).
+    estimate = functools.partial(_low_rank_inverse_mass, cutoff=cutoff, regulariser=regulariser)
+    return one_at_a_time(estimate)(history, jnp.asarray(count), diagonal)
+
+
+def _low_rank_inverse_mass(history: History, count, diagonal, *, cutoff, regulariser):
     length, dim = history.draws.shape
     dtype = history.draws.dtype
     n = jnp.minimum(jnp.minimum(count, length), history.pushed).astype(jnp.int32)

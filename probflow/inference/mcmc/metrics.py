@@ -14,6 +14,8 @@ import jax
 import jax.numpy as jnp
 from jax.scipy.linalg import solve_triangular
 
+from probflow.inference.mcmc._one_at_a_time import one_at_a_time
+
 __all__ = ["Metric", "make_metric", "sample_momentum", "momentum_from_noise", "velocity",
            "kinetic_energy"]
 
@@ -60,10 +62,15 @@ def make_metric(inverse_mass_matrix) -> Metric:
             "`inverse_mass_matrix` must have shape (d,) or (d, d); "
             f"got {inverse_mass_matrix.shape}"
         )
+    return Metric(inverse_mass_matrix, _dense_mass_sqrt(inverse_mass_matrix))
+
+
+@one_at_a_time  # a batched Cholesky factorisation can hang on the CPU (`_one_at_a_time`)
+def _dense_mass_sqrt(inverse_mass_matrix):
     # inverse mass = L L^T  =>  mass = L^-T L^-1, so U = L^-T draws N(0, mass).
     lower = jnp.linalg.cholesky(inverse_mass_matrix)
     identity = jnp.eye(lower.shape[0], dtype=lower.dtype)
-    return Metric(inverse_mass_matrix, solve_triangular(lower, identity, lower=True).T)
+    return solve_triangular(lower, identity, lower=True).T
 
 
 def sample_momentum(key, metric: Metric, position):

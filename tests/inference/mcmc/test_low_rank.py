@@ -7,11 +7,16 @@ estimate is exact along every direction it keeps, and leaves D alone (within the
 eigenvalue cutoff of the truth) along the others.
 """
 
+import subprocess
+import sys
+
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
 from probflow.inference import sample
+from probflow.inference.mcmc._one_at_a_time import one_at_a_time
 from probflow.inference.mcmc.low_rank import (
     REGULARISER,
     history_init,
@@ -130,3 +135,36 @@ def test_float32_badly_scaled_correlated_gaussian():
     result = sample(scaled_log_prob, jnp.zeros(5), dense_mass="low_rank", seed=1, **SETTINGS)
     assert np.all(np.isfinite(result.step_size))
     check_moments(result.samples["x"], 3.0, np.sqrt(np.diag(COVARIANCE)) * SCALES)
+
+
+# Run in a child process: before the fix this program hung in `block_until_ready` with
+# every thread idle (jaxlib's batched CPU QR waiting on the thread pool it ran on), and a
+# hang in the test process would stall the whole suite instead of failing this test.
+_FOUR_CHAINS_D80 = """
+import jax, jax.numpy as jnp, numpy as np
+from probflow.inference import sample
+result = sample(lambda x: -0.5 * jnp.sum(x ** 2), jnp.zeros(80), num_chains=4,
+                num_warmup=40, num_samples=10, dense_mass="low_rank", progress_bar=False,
+                check_convergence=False, seed=0)
+assert all(np.isfinite(np.asarray(x)).all() for x in jax.tree.leaves(result.samples))
+print("finished", np.asarray(result.inverse_mass_matrix).shape)
+"""
+
+
+def test_four_chains_at_d80_finish():
+    out = subprocess.run([sys.executable, "-c", _FOUR_CHAINS_D80], capture_output=True,
+                         text=True, timeout=240)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "finished (4, 80, 80)" in out.stdout
+
+
+def test_one_at_a_time_matches_the_vectorised_batch():
+    rng = np.random.default_rng(0)
+    factors = rng.normal(size=(3, 4, 4))
+    matrices = jnp.asarray(factors @ factors.transpose(0, 2, 1) + 4 * np.eye(4), jnp.float32)
+    np.testing.assert_allclose(jax.vmap(one_at_a_time(jnp.linalg.cholesky))(matrices),
+                               jnp.linalg.cholesky(matrices), rtol=1e-6, atol=1e-6)
+    # An unbatched argument is broadcast over the batch.
+    scaled = jax.vmap(one_at_a_time(lambda m, s: m * s), in_axes=(None, 0))
+    np.testing.assert_array_equal(scaled(matrices[0], jnp.arange(3.0)),
+                                  matrices[0][None] * jnp.arange(3.0)[:, None, None])
