@@ -80,8 +80,9 @@ from probflow.inference.mcmc.low_rank import (
     history_init,
     history_push,
     low_rank_inverse_mass,
+    low_rank_min_draws,
 )
-from probflow.inference.mcmc.metrics import make_metric
+from probflow.inference.mcmc.metrics import Metric, make_metric
 
 __all__ = ["GradientSchedule", "gradient_schedule", "GradientWarmupState", "GradientWarmup"]
 
@@ -106,6 +107,8 @@ class GradientSchedule(NamedTuple):
         watch: a divergence here marks the chain as one that needs Stan's margin.
         calibrate: the final window's iterations that run at a fixed step size and
             measure its acceptance (in chains not marked by `watch`).
+        foreground_count: draws in the foreground estimate after the iteration (int;
+            the low-rank metric corrects the diagonal only from enough draws).
     """
 
     collect: np.ndarray
@@ -115,6 +118,7 @@ class GradientSchedule(NamedTuple):
     settle: np.ndarray
     watch: np.ndarray
     calibrate: np.ndarray
+    foreground_count: np.ndarray
 
 
 def gradient_schedule(num_warmup: int, *, early_fraction: float = 0.3,
@@ -153,7 +157,8 @@ def gradient_schedule(num_warmup: int, *, early_fraction: float = 0.3,
         >>> int(np.flatnonzero(s.watch)[0]), int(np.flatnonzero(s.calibrate)[0])
         (150, 255)
     """
-    flags = GradientSchedule(*(np.zeros(num_warmup, bool) for _ in GradientSchedule._fields))
+    flags = GradientSchedule(*(np.zeros(num_warmup, bool) for _ in GradientSchedule._fields[:-1]),
+                             np.zeros(num_warmup, np.int32))
     early_end = int(early_fraction * num_warmup)
     final_start = num_warmup - int(step_size_fraction * num_warmup)
     window = first_window
@@ -173,6 +178,7 @@ def gradient_schedule(num_warmup: int, *, early_fraction: float = 0.3,
             foreground, background = background, 0
             if not early:
                 window = following
+        flags.foreground_count[i] = foreground
         if foreground >= min_count:
             flags.update_metric[i] = True
             if not searched:
@@ -305,12 +311,21 @@ class GradientWarmup:
                 # The previous diagonal is the dense matrix's: a coordinate's variance
                 # estimate falls back to it where the ratio is not usable.
                 diagonal = _diagonal_estimate(draws, grads, jnp.diag(metric.inverse_mass_matrix))
-                low_rank = make_metric(low_rank_inverse_mass(history, draws.count, diagonal))
-                # Where rounding spoilt it (its Cholesky factor is not finite), the
-                # diagonal alone: one bad metric would stop the chain for good.
-                usable = jnp.all(jnp.isfinite(low_rank.mass_sqrt))
-                return jax.tree_util.tree_map(lambda a, b: jnp.where(usable, a, b), low_rank,
-                                              make_metric(jnp.diag(diagonal)))
+                plain = Metric(jnp.diag(diagonal), jnp.diag(jax.lax.rsqrt(diagonal)))
+
+                def corrected(_):
+                    low_rank = make_metric(low_rank_inverse_mass(history, draws.count, diagonal))
+                    # Where rounding spoilt it (its Cholesky factor is not finite), the
+                    # diagonal alone: one bad metric would stop the chain for good.
+                    usable = jnp.all(jnp.isfinite(low_rank.mass_sqrt))
+                    return jax.tree_util.tree_map(lambda a, b: jnp.where(usable, a, b),
+                                                  low_rank, plain)
+
+                # With too few draws the estimate is the diagonal: skip its factorisations
+                # (the schedule's count is the same for every chain, so this is a branch,
+                # not a select of both).
+                enough = flags.foreground_count >= low_rank_min_draws(*history.draws.shape)
+                return jax.lax.cond(enough, corrected, lambda _: plain, None)
             if draws.m2.ndim == 2:
                 return make_metric(welford_covariance(draws))
             return make_metric(_diagonal_estimate(draws, grads, metric.inverse_mass_matrix))

@@ -28,7 +28,8 @@ import jax.numpy as jnp
 
 from probflow.inference.mcmc._one_at_a_time import one_at_a_time
 
-__all__ = ["History", "history_init", "history_push", "low_rank_inverse_mass"]
+__all__ = ["History", "history_init", "history_push", "low_rank_inverse_mass",
+           "low_rank_min_draws"]
 
 # Draws and gradients kept per chain: the foreground estimate of the nutpie-style schedule
 # holds ~165 draws at most in a 300-iteration warmup; 128 recent ones are plenty for a
@@ -39,6 +40,8 @@ HISTORY_LENGTH = 128
 # mesquite, kidiq and earnings kept almost nothing (the diagonal's ESS per gradient);
 # 2 gave 17.6x it (benchmarks/README.md).
 EIGVAL_CUTOFF = 2.0
+# Draws per dimension before the estimate corrects the diagonal at all (below).
+MIN_DRAWS_PER_DIM = 3
 # Added to the scaled covariances (whose scale is 1 where D is right) so that directions
 # with too few draws or gradients stay at 1 (nutpie's gamma of 1e-5 x ~100 draws).
 REGULARISER = 1e-3
@@ -81,6 +84,16 @@ def history_push(history: History, draw, grad) -> History:
     slot = history.pushed % history.draws.shape[0]
     return History(history.draws.at[slot].set(draw), history.grads.at[slot].set(grad),
                    history.pushed + 1)
+
+
+def low_rank_min_draws(length: int, dim: int) -> int:
+    """The draws an estimate needs before it corrects the diagonal: ``3 d``, at most `length`.
+
+    Example:
+        >>> low_rank_min_draws(128, 10), low_rank_min_draws(128, 100)
+        (30, 128)
+    """
+    return min(MIN_DRAWS_PER_DIM * dim, length)
 
 
 def _sqrt_and_inverse_sqrt(matrix, floor=0.0):
@@ -157,7 +170,13 @@ def _low_rank_inverse_mass(history: History, count, diagonal, *, cutoff, regular
     a = draws_proj.T @ draws_proj * weight + regulariser * identity
     b = grads_proj.T @ grads_proj * weight + regulariser * identity
     values, vectors = jnp.linalg.eigh(_spd_mean_with_inverse(a, b, regulariser))
-    keep = (values > cutoff) | (values < 1.0 / cutoff)
+    # Too few draws for the dimension (the early windows hold 10-20): the sample
+    # covariances' spectra are then noise-spread far past the cutoff and the correction
+    # follows that noise (a 16-d Gaussian with a diagonal covariance sampled at 0.8x the
+    # diagonal metric's ESS per gradient, a 64-d one at 0.4x); the diagonal alone until
+    # `MIN_DRAWS_PER_DIM` draws per dimension, or a full history.
+    enough = n >= low_rank_min_draws(length, dim)
+    keep = enough & ((values > cutoff) | (values < 1.0 / cutoff))
     directions = basis @ vectors
     correction = (directions * jnp.where(keep, values - 1.0, 0.0)) @ directions.T
     whitened = jnp.eye(dim, dtype=dtype) + 0.5 * (correction + correction.T)

@@ -19,8 +19,9 @@ from probflow.inference.mcmc.gradient_warmup import _calibration_factor, gradien
 
 from .test_sample import COVARIANCE, ILL, check_moments, correlated_log_prob, gaussian
 
+# The diagonal metric: this file tests its estimate (test_low_rank.py the low-rank one).
 SETTINGS = dict(num_warmup=300, num_samples=1000, num_chains=4, progress_bar=False,
-                adaptation="nutpie")
+                adaptation="nutpie", dense_mass=False)
 
 
 @pytest.fixture(scope="module")
@@ -68,13 +69,15 @@ def banana(x):
     return -0.5 * (x[0] / 10.0) ** 2 - 0.5 * (x[1] - 0.03 * (x[0] ** 2 - 100.0)) ** 2
 
 
-def test_step_size_meets_target_accept_on_a_banana():
+@pytest.mark.parametrize("dense_mass", [False, "auto"])
+def test_step_size_meets_target_accept_on_a_banana(dense_mass):
     # With nutpie's rule (dual averaging's average as the final step), mean acceptance
     # 0.73 with 121 divergences in these 4000 draws (nutpie 0.16.8 itself: 0.74). Every
     # chain here diverges in the second half of warmup, so each takes Stan's restart:
     # 0.90 with 3. (Calibrating every chain at a fixed step instead gave 0.68 with
     # 271: a window of a few dozen draws does not see the banana's arms.)
-    result = sample(banana, jnp.zeros(2), seed=0, check_convergence=False, **SETTINGS)
+    result = sample(banana, jnp.zeros(2), seed=0, check_convergence=False,
+                    **dict(SETTINGS, dense_mass=dense_mass))
     assert float(np.mean(result.stats["acceptance_rate"])) >= 0.8
     assert int(result.stats["diverging"].sum()) < 0.01 * result.stats["diverging"].size
 
@@ -130,7 +133,7 @@ def test_same_seed_same_draws(ill_conditioned):
 
 
 def test_dense_metric_on_the_same_schedule():
-    result = sample(correlated_log_prob, jnp.zeros(5), dense_mass=True, seed=4, **SETTINGS)
+    result = sample(correlated_log_prob, jnp.zeros(5), seed=4, **dict(SETTINGS, dense_mass=True))
     check_moments(result.samples["x"], 0.0, np.sqrt(np.diag(COVARIANCE)))
     adapted = result.inverse_mass_matrix.mean(0)
     assert adapted.shape == (5, 5)

@@ -22,6 +22,7 @@ from probflow.inference.mcmc.low_rank import (
     history_init,
     history_push,
     low_rank_inverse_mass,
+    low_rank_min_draws,
 )
 
 from .test_sample import COVARIANCE, check_moments, correlated_log_prob
@@ -62,19 +63,28 @@ def test_estimate_is_the_truth_along_kept_directions(x64, cutoff):
 
 
 def test_only_the_foreground_draws_count(x64):
-    # 60 pushed into 40 slots; with count 10 only the newest 10 are used. Replacing
-    # the older ones with garbage must not change the estimate.
+    # 60 pushed into 40 slots; with count 15 (3 per dimension) only the newest 15 are
+    # used. Replacing the older ones with garbage must not change the estimate.
     history = filled_history(60, 40)
     diagonal = jnp.asarray(np.diag(COVARIANCE))
-    estimate = low_rank_inverse_mass(history, 10, diagonal, cutoff=1.0)
-    newest = (np.arange(60)[-10:]) % 40
+    estimate = low_rank_inverse_mass(history, 15, diagonal, cutoff=1.0)
+    newest = (np.arange(60)[-15:]) % 40
     garbage = np.setdiff1d(np.arange(40), newest)
     spoiled = history._replace(draws=history.draws.at[garbage].set(1e3),
                                grads=history.grads.at[garbage].set(-7.0))
-    np.testing.assert_array_equal(low_rank_inverse_mass(spoiled, 10, diagonal, cutoff=1.0),
+    np.testing.assert_array_equal(low_rank_inverse_mass(spoiled, 15, diagonal, cutoff=1.0),
                                   estimate)
-    # 10 draws span at most 10 directions; in 5-d that is all: still the truth.
+    # 15 draws span all 5 directions: still the truth.
     np.testing.assert_allclose(estimate, COVARIANCE, atol=20 * REGULARISER * COVARIANCE.max())
+
+
+def test_too_few_draws_per_dimension_leave_the_diagonal(x64):
+    # Under 3 draws per dimension the spectra are mostly noise: no correction at all.
+    assert low_rank_min_draws(40, 5) == 15 and low_rank_min_draws(40, 50) == 40
+    history = filled_history(60, 40)
+    diagonal = jnp.asarray(np.diag(COVARIANCE))
+    np.testing.assert_array_equal(low_rank_inverse_mass(history, 14, diagonal, cutoff=1.0),
+                                  np.diag(diagonal))
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +117,7 @@ def test_same_seed_same_draws(low_rank_run):
 
 @pytest.mark.parametrize("dense_mass", ["lowrank", "dense", "diag"])
 def test_unknown_metric_is_refused(dense_mass):
-    with pytest.raises(ValueError, match="`dense_mass` must be False, True or 'low_rank'"):
+    with pytest.raises(ValueError, match="`dense_mass` must be False, True, 'low_rank' or 'auto'"):
         sample(correlated_log_prob, jnp.zeros(5), dense_mass=dense_mass, **SETTINGS)
 
 
