@@ -38,8 +38,9 @@ machine's load.
 Models: five synthetic-or-small ones (MODELS) and the posteriordb panel (PANEL, every
 posterior in ../shared/posteriordb, the metric diagonal or dense as in
 tests/inference/test_posteriordb_mcmc.py). ``--metric diag`` gives every library its
-default diagonal metric everywhere (the "each at its defaults" comparison; the
-low-rank rows keep theirs).
+diagonal metric everywhere; ``--metric defaults`` each library its default metric
+(probflow's ``dense_mass="auto"``: low-rank up to 42 dimensions; the others' diagonal),
+the "each at its defaults" comparison. The low-rank rows keep theirs.
 
 Usage::
 
@@ -347,12 +348,15 @@ def measure(lib_name, model_name, num_warmup, num_samples, repeats, metric="mode
     """One library on one model; with ``repeats == 0`` only the first call runs (its
     ESS per gradient is meaningful, its wall time includes compilation).
 
-    ``metric="diag"`` gives every library a diagonal metric (each one's default);
+    ``metric="diag"`` gives every library a diagonal metric; ``"defaults"`` each
+    library its own default (probflow's ``dense_mass="auto"``, the others' diagonal);
     ``"model"`` the model's own choice (dense for corr50 and the panel's dense ones)."""
     if num_warmup is None:
         num_warmup = DEFAULT_WARMUP.get(lib_name)
     logdensity, dim, dense = MODELS[model_name]()
     dense = dense and metric == "model"
+    if metric == "defaults" and lib_name == "probflow":
+        dense = "auto"
     rng = np.random.default_rng(1)
     inits = [initial_points(logdensity, dim, rng) for _ in range(repeats + 1)]
     run = LIBS[lib_name](logdensity, dim, dense, num_warmup, num_samples)
@@ -398,8 +402,9 @@ def main(argv=None):
     parser.add_argument("--num-warmup", default="default",
                         help="an int, or 'default': each library's own default")
     parser.add_argument("--num-samples", type=int, default=1000)
-    parser.add_argument("--metric", choices=("model", "diag"), default="model",
-                        help="'diag': every library's default diagonal metric on every model")
+    parser.add_argument("--metric", choices=("model", "diag", "defaults"), default="model",
+                        help="'diag': a diagonal metric for every library on every model; "
+                             "'defaults': each library's default metric")
     parser.add_argument("--quick", action="store_true", help="100 + 100 draws, 1 repeat")
     parser.add_argument("--out", default=None, help="JSON file for the rows")
     args = parser.parse_args(argv)

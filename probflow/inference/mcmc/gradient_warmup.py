@@ -53,7 +53,10 @@ A dense metric (``dense_mass=True``) takes the regularised covariance of the dra
 the same schedule. ``dense_mass="low_rank"`` is nutpie's low-rank modified mass matrix
 (`low_rank`): the diagonal above, corrected along the directions where the foreground's
 draws and gradients (kept in a ring buffer) both show a variance far from it; it is
-recomputed at every metric update, like the diagonal.
+recomputed at every metric update, like the diagonal, once the foreground holds 3 draws
+per dimension (`low_rank_min_draws`; before that it is the diagonal, and its
+factorisations are skipped). ``dense_mass="auto"``, `sample`'s default, is the
+low-rank metric up to 42 dimensions.
 """
 
 from __future__ import annotations
