@@ -325,8 +325,8 @@ class GradientWarmup:
                                                   low_rank, plain)
 
                 # With too few draws the estimate is the diagonal: skip its factorisations
-                # (the schedule's count is the same for every chain, so this is a branch,
-                # not a select of both).
+                # (in lock step the schedule's count is the same for every chain, so this
+                # is a branch; the ragged schedule's per-chain counts make it a select).
                 enough = flags.foreground_count >= low_rank_min_draws(*history.draws.shape)
                 return jax.lax.cond(enough, corrected, lambda _: plain, None)
             if draws.m2.ndim == 2:
