@@ -52,10 +52,10 @@ branches (metric update, switch, step-size search) are real `lax.cond`s under `v
 A dense metric (``dense_mass=True``) takes the regularised covariance of the draws on
 the same schedule. ``dense_mass="low_rank"`` is nutpie's low-rank modified mass matrix
 (`low_rank`): the diagonal above, corrected along the directions where the foreground's
-draws and gradients (kept in a ring buffer) both show a variance far from it; it is
-recomputed at every metric update, like the diagonal, once the foreground holds 3 draws
-per dimension (`low_rank_min_draws`; before that it is the diagonal, and its
-factorisations are skipped). ``dense_mass="auto"``, `sample`'s default, is the
+draws and gradients (kept in a ring buffer) both show a variance far from it. Before
+the foreground holds 3 draws per dimension (`low_rank_min_draws`) it is the diagonal,
+updated at every iteration, and its factorisations are skipped; after, it is
+recomputed at every 10th metric update and at switches, and kept in between. ``dense_mass="auto"``, `sample`'s default, is the
 low-rank metric up to 42 dimensions.
 """
 
@@ -82,7 +82,7 @@ from probflow.inference.mcmc.low_rank import (
     History,
     history_init,
     history_push,
-    low_rank_inverse_mass,
+    low_rank_metric,
     low_rank_min_draws,
 )
 from probflow.inference.mcmc.metrics import Metric, make_metric
@@ -112,6 +112,9 @@ class GradientSchedule(NamedTuple):
             measure its acceptance (in chains not marked by `watch`).
         foreground_count: draws in the foreground estimate after the iteration (int;
             the low-rank metric corrects the diagonal only from enough draws).
+        refactor: the low-rank metric recomputes its correction here (every
+            `refactor_every`-th metric update counted back from the last, and at
+            switches); at the other updates with enough draws it keeps its metric.
     """
 
     collect: np.ndarray
@@ -122,13 +125,14 @@ class GradientSchedule(NamedTuple):
     watch: np.ndarray
     calibrate: np.ndarray
     foreground_count: np.ndarray
+    refactor: np.ndarray
 
 
 def gradient_schedule(num_warmup: int, *, early_fraction: float = 0.3,
                       step_size_fraction: float = 0.15, early_switch: int = 10,
                       first_window: int = 80, growth: float = 1.5,
                       min_count: int = 3, watch_fraction: float = 0.5,
-                      min_calibration: int = 8) -> GradientSchedule:
+                      min_calibration: int = 8, refactor_every: int = 10) -> GradientSchedule:
     """The nutpie-style schedule for `num_warmup` iterations.
 
     Args:
@@ -145,6 +149,8 @@ def gradient_schedule(num_warmup: int, *, early_fraction: float = 0.3,
             window, mark a chain for Stan's restart instead of the calibration.
         min_calibration: a shorter final window does not calibrate (every chain
             restarts dual averaging).
+        refactor_every: the low-rank metric's correction is recomputed at every this
+            many metric updates (and at switches).
 
     Returns:
         A `GradientSchedule` of length `num_warmup`.
@@ -159,9 +165,11 @@ def gradient_schedule(num_warmup: int, *, early_fraction: float = 0.3,
         [255]
         >>> int(np.flatnonzero(s.watch)[0]), int(np.flatnonzero(s.calibrate)[0])
         (150, 255)
+        >>> np.flatnonzero(s.refactor).tolist()[-3:]   # the last metric update included
+        [234, 244, 254]
     """
-    flags = GradientSchedule(*(np.zeros(num_warmup, bool) for _ in GradientSchedule._fields[:-1]),
-                             np.zeros(num_warmup, np.int32))
+    flags = GradientSchedule(*(np.zeros(num_warmup, bool) for _ in GradientSchedule._fields[:-2]),
+                             np.zeros(num_warmup, np.int32), np.zeros(num_warmup, bool))
     early_end = int(early_fraction * num_warmup)
     final_start = num_warmup - int(step_size_fraction * num_warmup)
     window = first_window
@@ -186,6 +194,9 @@ def gradient_schedule(num_warmup: int, *, early_fraction: float = 0.3,
             flags.update_metric[i] = True
             if not searched:
                 flags.search[i] = searched = True
+    updates = np.flatnonzero(flags.update_metric)
+    flags.refactor[updates[::-1][::refactor_every]] = True
+    flags.refactor[flags.switch & flags.update_metric] = True
     if flags.update_metric.any() and final_start < num_warmup - 1:  # a window to settle in
         flags.settle[final_start] = True
         if num_warmup - final_start >= min_calibration:
@@ -317,9 +328,9 @@ class GradientWarmup:
                 plain = Metric(jnp.diag(diagonal), jnp.diag(jax.lax.rsqrt(diagonal)))
 
                 def corrected(_):
-                    low_rank = make_metric(low_rank_inverse_mass(history, draws.count, diagonal))
-                    # Where rounding spoilt it (its Cholesky factor is not finite), the
-                    # diagonal alone: one bad metric would stop the chain for good.
+                    low_rank = low_rank_metric(history, draws.count, diagonal)
+                    # Where rounding spoilt it (not finite), the diagonal alone: one
+                    # bad metric would stop the chain for good.
                     usable = jnp.all(jnp.isfinite(low_rank.mass_sqrt))
                     return jax.tree_util.tree_map(lambda a, b: jnp.where(usable, a, b),
                                                   low_rank, plain)
@@ -327,8 +338,13 @@ class GradientWarmup:
                 # With too few draws the estimate is the diagonal: skip its factorisations
                 # (in lock step the schedule's count is the same for every chain, so this
                 # is a branch; the ragged schedule's per-chain counts make it a select).
+                # Between the schedule's `refactor` iterations the corrected metric is
+                # kept as it is (diagonal included): the factorisations cost ~100 bare
+                # gradients of a cheap model, and one every 10 draws gives the same
+                # ESS per gradient (benchmarks/README.md, 2026-12-07).
                 enough = flags.foreground_count >= low_rank_min_draws(*history.draws.shape)
-                return jax.lax.cond(enough, corrected, lambda _: plain, None)
+                index = jnp.where(enough, jnp.where(flags.refactor, 2, 1), 0)
+                return jax.lax.switch(index, (lambda _: plain, lambda _: metric, corrected), None)
             if draws.m2.ndim == 2:
                 return make_metric(welford_covariance(draws))
             return make_metric(_diagonal_estimate(draws, grads, metric.inverse_mass_matrix))

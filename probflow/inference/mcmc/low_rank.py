@@ -12,8 +12,9 @@ differ from the identity; its eigenpairs ``(u_j, lambda_j)`` with ``lambda_j`` o
 ``[1/cutoff, cutoff]`` give the inverse mass matrix
 ``D^1/2 (I + U (Lambda - I) U^T) D^1/2``.
 
-Here it is materialised as a dense ``(d, d)`` matrix for the dense `Metric`: the win is
-in effective samples per gradient, not in the cost of a leapfrog step. The draws and
+Here it is materialised as a dense ``(d, d)`` matrix for the dense `Metric`, with the
+mass matrix's factor in closed form: the win is in effective samples per gradient, not
+in the cost of a leapfrog step. The draws and
 gradients are a static-size ring buffer (`History`), so every shape is static under
 `vmap`.
 """
@@ -27,9 +28,10 @@ import jax
 import jax.numpy as jnp
 
 from probflow.inference.mcmc._one_at_a_time import one_at_a_time
+from probflow.inference.mcmc.metrics import Metric
 
 __all__ = ["History", "history_init", "history_push", "low_rank_inverse_mass",
-           "low_rank_min_draws"]
+           "low_rank_metric", "low_rank_min_draws"]
 
 # Draws and gradients kept per chain: the foreground estimate of the nutpie-style schedule
 # holds ~165 draws at most in a 300-iteration warmup; 128 recent ones are plenty for a
@@ -128,8 +130,7 @@ def low_rank_inverse_mass(history: History, count, diagonal, *, cutoff: float = 
         regulariser: added to the scaled covariances' diagonals.
 
     Returns:
-        ``(d, d)`` inverse mass matrix (symmetric; where rounding spoils it, not finite
-        or not positive definite: callers check its Cholesky factor).
+        ``(d, d)`` inverse mass matrix (symmetric; where rounding spoils it, not finite).
 
     Example:
         >>> import jax
@@ -142,12 +143,48 @@ def low_rank_inverse_mass(history: History, count, diagonal, *, cutoff: float = 
         >>> bool(jnp.allclose(m, cov, rtol=1e-3, atol=1e-4))
         True
     """
+    return low_rank_metric(history, count, diagonal, cutoff=cutoff,
+                           regulariser=regulariser).inverse_mass_matrix
+
+
+def low_rank_metric(history: History, count, diagonal, *, cutoff: float = EIGVAL_CUTOFF,
+                    regulariser: float = REGULARISER) -> Metric:
+    """The low-rank modified `Metric`: its inverse mass matrix and a mass-matrix factor.
+
+    With ``V`` the kept directions (orthonormal) and ``w`` their whitened variances, the
+    inverse mass matrix is ``R (I + V (w - 1) V^T) R`` with ``R = D^1/2``; its inverse has
+    the factor ``R^-1 (I + V (w^-1/2 - 1) V^T)`` in closed form, so no Cholesky
+    factorisation is needed.
+
+    Args:
+        history, count, diagonal, cutoff, regulariser: as `low_rank_inverse_mass`.
+
+    Returns:
+        A dense `Metric` (not finite where rounding spoilt the estimate).
+
+    Example:
+        >>> h = history_init(2, jnp.float32, 8)
+        >>> m = low_rank_metric(h, 0, jnp.array([4.0, 1.0]))   # no draws: the diagonal
+        >>> m.inverse_mass_matrix.tolist(), m.mass_sqrt.tolist()
+        ([[4.0, 0.0], [0.0, 1.0]], [[0.5, 0.0], [0.0, 1.0]])
+    """
     # One chain at a time: see `_one_at_a_time` (batched QR and eigh can hang on the CPU).
-    estimate = functools.partial(_low_rank_inverse_mass, cutoff=cutoff, regulariser=regulariser)
-    return one_at_a_time(estimate)(history, jnp.asarray(count), diagonal)
+    estimate = functools.partial(_low_rank_directions, cutoff=cutoff, regulariser=regulariser)
+    directions, weights = one_at_a_time(estimate)(history, jnp.asarray(count), diagonal)
+    root = jnp.sqrt(diagonal)
+    identity = jnp.eye(diagonal.shape[-1], dtype=diagonal.dtype)
+
+    def whitened(f):  # I + V f(w) V^T, symmetric
+        correction = (directions * f(weights)) @ directions.T
+        return identity + 0.5 * (correction + correction.T)
+
+    inverse_mass = root[:, None] * whitened(lambda w: w - 1.0) * root[None, :]
+    mass_sqrt = whitened(lambda w: jax.lax.rsqrt(w) - 1.0) / root[:, None]
+    return Metric(inverse_mass, mass_sqrt)
 
 
-def _low_rank_inverse_mass(history: History, count, diagonal, *, cutoff, regulariser):
+def _low_rank_directions(history: History, count, diagonal, *, cutoff, regulariser):
+    # The orthonormal directions V and the whitened variances w (1 where nothing is kept).
     length, dim = history.draws.shape
     dtype = history.draws.dtype
     n = jnp.minimum(jnp.minimum(count, length), history.pushed).astype(jnp.int32)
@@ -162,13 +199,19 @@ def _low_rank_inverse_mass(history: History, count, diagonal, *, cutoff, regular
     root = jnp.sqrt(diagonal)
     scaled_draws = centred(history.draws) / root
     scaled_grads = centred(history.grads) * root
-    # An orthonormal basis containing the span of both (invalid rows are zero, so the
-    # basis's other columns are directions with no data, where the mean is 1).
-    basis, _ = jnp.linalg.qr(jnp.concatenate([scaled_draws, scaled_grads]).T)
+    identity_of = lambda k: jnp.eye(k, dtype=dtype)
+    if dim <= 2 * low_rank_min_draws(length, dim):
+        # A correction needs that many draws, and then the draws and gradients span
+        # every direction: the basis below would be a rotation of the identity, and
+        # the result does not depend on the basis.
+        basis = identity_of(dim)
+    else:
+        # An orthonormal basis containing the span of both (invalid rows are zero, so
+        # the basis's other columns are directions with no data, where the mean is 1).
+        basis, _ = jnp.linalg.qr(jnp.concatenate([scaled_draws, scaled_grads]).T)
     draws_proj, grads_proj = scaled_draws @ basis, scaled_grads @ basis
-    identity = jnp.eye(basis.shape[1], dtype=dtype)
-    a = draws_proj.T @ draws_proj * weight + regulariser * identity
-    b = grads_proj.T @ grads_proj * weight + regulariser * identity
+    a = draws_proj.T @ draws_proj * weight + regulariser * identity_of(basis.shape[1])
+    b = grads_proj.T @ grads_proj * weight + regulariser * identity_of(basis.shape[1])
     values, vectors = jnp.linalg.eigh(_spd_mean_with_inverse(a, b, regulariser))
     # Too few draws for the dimension (the early windows hold 10-20): the sample
     # covariances' spectra are then noise-spread far past the cutoff and the correction
@@ -177,7 +220,4 @@ def _low_rank_inverse_mass(history: History, count, diagonal, *, cutoff, regular
     # `MIN_DRAWS_PER_DIM` draws per dimension, or a full history.
     enough = n >= low_rank_min_draws(length, dim)
     keep = enough & ((values > cutoff) | (values < 1.0 / cutoff))
-    directions = basis @ vectors
-    correction = (directions * jnp.where(keep, values - 1.0, 0.0)) @ directions.T
-    whitened = jnp.eye(dim, dtype=dtype) + 0.5 * (correction + correction.T)
-    return root[:, None] * whitened * root[None, :]
+    return basis @ vectors, jnp.where(keep, values, 1.0)

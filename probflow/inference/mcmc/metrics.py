@@ -26,8 +26,9 @@ class Metric(NamedTuple):
     Attributes:
         inverse_mass_matrix: shape ``(d,)`` (diagonal) or ``(d, d)`` (dense).
         mass_sqrt: ``(d,)`` elementwise ``1 / sqrt(inverse_mass_matrix)`` (diagonal) or
-            an upper-triangular ``(d, d)`` matrix ``U`` with ``U @ U.T`` equal to the
-            mass matrix (dense), so that ``U @ normal`` is a momentum draw.
+            a ``(d, d)`` matrix ``U`` with ``U @ U.T`` equal to the mass matrix (dense;
+            upper-triangular from `make_metric`), so that ``U @ normal`` is a momentum
+            draw.
 
     Example:
         >>> import jax.numpy as jnp

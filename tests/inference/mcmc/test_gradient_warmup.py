@@ -47,6 +47,11 @@ def test_schedule_switches_early_and_often_then_in_growing_windows():
     assert np.flatnonzero(s.settle).tolist() == [850]
     assert np.flatnonzero(s.watch).tolist() == list(range(500, 850))
     assert np.flatnonzero(s.calibrate).tolist() == list(range(850, 1000))
+    # The low-rank correction is recomputed at every 10th metric update counted back
+    # from the last one (849), and at every switch; never outside the metric updates.
+    refactor = np.flatnonzero(s.refactor)
+    assert not (s.refactor & ~s.update_metric).any()
+    assert set(range(849, 0, -10)) | set(switches) == set(refactor.tolist())
 
 
 @pytest.mark.parametrize("num_warmup", [1, 2, 5, 19, 20, 50])
@@ -63,6 +68,8 @@ def test_short_schedules_are_consistent(num_warmup):
         assert np.flatnonzero(s.calibrate)[0] == np.flatnonzero(s.settle)[0]
         assert s.calibrate[np.flatnonzero(s.settle)[0]:].all()
     assert s.search.sum() == (1 if s.update_metric.any() else 0)
+    # The final metric is a freshly computed one.
+    assert s.refactor[np.flatnonzero(s.update_metric)[-1:]].all()
 
 
 def banana(x):

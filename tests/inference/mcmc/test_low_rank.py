@@ -97,11 +97,15 @@ def test_adapted_metric_whitens_a_correlated_gaussian(low_rank_run):
     # left: the covariance in the adapted metric's whitening has eigenvalues within
     # [1/2, 2] (float32 and the regulariser: 5% slack). The exact diagonal D alone,
     # sqrt(S_ii / (S^-1)_ii), leaves 0.17 .. 11.9 on this target.
-    for inverse_mass in np.asarray(low_rank_run.inverse_mass_matrix, np.float64):
-        lower = np.linalg.cholesky(inverse_mass)
-        whitened = np.linalg.solve(lower, np.linalg.solve(lower, COVARIANCE).T)
-        values = np.linalg.eigvalsh(whitened)
+    for inverse_mass in low_rank_run.inverse_mass_matrix:
+        values = whitened_eigenvalues(inverse_mass)
         assert values.min() > 0.5 / 1.05 and values.max() < 2.0 * 1.05, values
+
+
+def whitened_eigenvalues(inverse_mass):
+    # The spectrum of COVARIANCE in the metric's whitening (all 1 for the exact metric).
+    lower = np.linalg.cholesky(np.asarray(inverse_mass, np.float64))
+    return np.linalg.eigvalsh(np.linalg.solve(lower, np.linalg.solve(lower, COVARIANCE).T))
 
 
 def test_correlated_gaussian_moments(low_rank_run):
@@ -178,3 +182,44 @@ def test_one_at_a_time_matches_the_vectorised_batch():
     scaled = jax.vmap(one_at_a_time(lambda m, s: m * s), in_axes=(None, 0))
     np.testing.assert_array_equal(scaled(matrices[0], jnp.arange(3.0)),
                                   matrices[0][None] * jnp.arange(3.0)[:, None, None])
+
+
+def test_the_correction_is_recomputed_only_at_refactor_iterations(x64):
+    # Past 3 draws per dimension, an update without `refactor` keeps the metric as it
+    # is (diagonal included); one with it recomputes the correction from the history.
+    from probflow.inference.mcmc.gradient_warmup import GradientWarmup
+    from probflow.inference.mcmc.kernel import SampleInfo, init_state
+
+    precision = np.linalg.inv(COVARIANCE)
+    logdensity = lambda x: -0.5 * x @ (precision @ x)
+    value_and_grad = jax.value_and_grad(logdensity)
+    warmup = GradientWarmup()
+    warm = warmup.init(jax.random.key(0), init_state(jnp.ones(5), logdensity), value_and_grad,
+                       dense_mass="low_rank")
+    warm_start = warm
+    schedule = warmup.schedule(300)
+    info = SampleInfo(jnp.asarray(False), *(jnp.asarray(0.8) for _ in SampleInfo._fields[1:]))
+    draws = np.random.default_rng(1).multivariate_normal(np.zeros(5), COVARIANCE, 40)
+
+    def update(warm, draw, refactor):
+        flags = jax.tree_util.tree_map(lambda f: f[100], schedule)._replace(
+            switch=False, search=False, settle=False, watch=False, calibrate=False,
+            refactor=refactor, foreground_count=40)
+        return warmup.update(jax.random.key(1), warm, init_state(jnp.asarray(draw), logdensity),
+                             info, value_and_grad, target_accept=0.8, flags=flags,
+                             is_last=False)
+
+    for draw in draws[:-1]:
+        warm = update(warm, draw, refactor=False)
+    kept = warm.params.metric
+    # (the initial metric: nothing recomputed it)
+    np.testing.assert_array_equal(kept.inverse_mass_matrix, warm_start.params.metric.inverse_mass_matrix)
+    warm = update(warm, draws[-1], refactor=True)
+    # 40 draws of a 5-d Gaussian with exact gradients: corrected wherever the whitened
+    # variance is outside [1/2, 2] (the initial metric left 0.02 .. 60 here).
+    values = whitened_eigenvalues(warm.params.metric.inverse_mass_matrix)
+    assert values.min() > 0.5 / 1.05 and values.max() < 2.0 * 1.05, values
+    kept = warm.params.metric
+    warm = update(warm, draws[0], refactor=False)
+    np.testing.assert_array_equal(warm.params.metric.inverse_mass_matrix, kept.inverse_mass_matrix)
+    np.testing.assert_array_equal(warm.params.metric.mass_sqrt, kept.mass_sqrt)
