@@ -85,7 +85,7 @@ from probflow.inference.mcmc.low_rank import (
     low_rank_metric,
     low_rank_min_draws,
 )
-from probflow.inference.mcmc.metrics import Metric, make_metric
+from probflow.inference.mcmc.metrics import dense_diagonal_metric, make_metric
 
 __all__ = ["GradientSchedule", "gradient_schedule", "GradientWarmupState", "GradientWarmup"]
 
@@ -266,7 +266,7 @@ class GradientWarmup:
         low_rank = isinstance(dense_mass, str) and dense_mass == "low_rank"
         diagonal = 1.0 / jnp.clip(jnp.abs(state.grad), 1.0 / _BOUNDS[1], 1.0 / _BOUNDS[0])
         diagonal = jnp.where(jnp.isfinite(diagonal), diagonal, 1.0).astype(dtype)
-        metric = make_metric(jnp.diag(diagonal) if dense_mass else diagonal)
+        metric = dense_diagonal_metric(diagonal) if dense_mass else make_metric(diagonal)
         step_size = find_reasonable_step_size(key, state, value_and_grad, metric,
                                               jnp.ones((), dtype))
         # The low-rank metric is dense, but built from the diagonal variance estimates.
@@ -325,7 +325,7 @@ class GradientWarmup:
                 # The previous diagonal is the dense matrix's: a coordinate's variance
                 # estimate falls back to it where the ratio is not usable.
                 diagonal = _diagonal_estimate(draws, grads, jnp.diag(metric.inverse_mass_matrix))
-                plain = Metric(jnp.diag(diagonal), jnp.diag(jax.lax.rsqrt(diagonal)))
+                plain = dense_diagonal_metric(diagonal)
 
                 def corrected(_):
                     low_rank = low_rank_metric(history, draws.count, diagonal)

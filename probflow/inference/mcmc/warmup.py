@@ -27,7 +27,7 @@ from probflow.inference.mcmc.adaptation import (
     window_schedule,
 )
 from probflow.inference.mcmc.kernel import ChainState, KernelParams, SampleInfo
-from probflow.inference.mcmc.metrics import make_metric
+from probflow.inference.mcmc.metrics import dense_diagonal_metric, make_metric
 
 __all__ = ["WarmupState", "warmup_init", "warmup_update", "StanSchedule", "StanWarmup"]
 
@@ -53,8 +53,8 @@ def warmup_init(key, state: ChainState, value_and_grad, *, dense_mass: bool) -> 
         (2, 2)
     """
     dim, dtype = state.position.shape[0], state.position.dtype
-    inverse_mass_matrix = jnp.eye(dim, dtype=dtype) if dense_mass else jnp.ones(dim, dtype)
-    metric = make_metric(inverse_mass_matrix)
+    ones = jnp.ones(dim, dtype)
+    metric = dense_diagonal_metric(ones) if dense_mass else make_metric(ones)
     step_size = find_reasonable_step_size(key, state, value_and_grad, metric, jnp.ones((), dtype))
     return WarmupState(
         dual_averaging_init(step_size), welford_init(dim, dense_mass, dtype),
