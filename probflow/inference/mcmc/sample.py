@@ -93,8 +93,9 @@ def sample(target, init=None, *, kernel="nuts", num_warmup: int | None = None,
             ``adaptation="nutpie"`` only): nutpie's low-rank modified mass matrix, the
             diagonal ``sqrt(Var[draws] / Var[gradients])`` corrected along the
             directions where the recent draws and gradients both show a variance far
-            from it, once there are 3 draws per dimension (for correlated posteriors; a
-            dense matrix in the kernel, so each leapfrog step costs ``O(d^2)``).
+            from it, once there are 3 draws per dimension, recomputed at every 10th
+            warmup iteration (for correlated posteriors; a dense matrix in the kernel,
+            so each leapfrog step costs ``O(d^2)``).
             ``"auto"`` (default): ``"low_rank"`` with the nutpie-style warmup when the
             unconstrained dimension is at most 42 (its draw history then holds 3 per
             dimension), else ``False``. So ``result.inverse_mass_matrix`` is
