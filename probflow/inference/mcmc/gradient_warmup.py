@@ -55,8 +55,8 @@ the same schedule. ``dense_mass="low_rank"`` is nutpie's low-rank modified mass 
 draws and gradients (kept in a ring buffer) both show a variance far from it. Before
 the foreground holds 3 draws per dimension (`low_rank_min_draws`) it is the diagonal,
 updated at every iteration, and its factorisations are skipped; after, it is
-recomputed at every 10th metric update and at switches, and kept in between. ``dense_mass="auto"``, `sample`'s default, is the
-low-rank metric up to 42 dimensions.
+recomputed at every 10th metric update and at switches, and kept in between.
+``dense_mass="auto"``, `sample`'s default, is the low-rank metric up to 42 dimensions.
 """
 
 from __future__ import annotations
@@ -341,7 +341,7 @@ class GradientWarmup:
                 # Between the schedule's `refactor` iterations the corrected metric is
                 # kept as it is (diagonal included): the factorisations cost ~100 bare
                 # gradients of a cheap model, and one every 10 draws gives the same
-                # ESS per gradient (benchmarks/README.md, 2026-12-07).
+                # ESS per gradient (benchmarks/README.md, 2026-12-07, evening).
                 enough = flags.foreground_count >= low_rank_min_draws(*history.draws.shape)
                 index = jnp.where(enough, jnp.where(flags.refactor, 2, 1), 0)
                 return jax.lax.switch(index, (lambda _: plain, lambda _: metric, corrected), None)

@@ -14,9 +14,8 @@ differ from the identity; its eigenpairs ``(u_j, lambda_j)`` with ``lambda_j`` o
 
 Here it is materialised as a dense ``(d, d)`` matrix for the dense `Metric`, with the
 mass matrix's factor in closed form: the win is in effective samples per gradient, not
-in the cost of a leapfrog step. The draws and
-gradients are a static-size ring buffer (`History`), so every shape is static under
-`vmap`.
+in the cost of a leapfrog step. The draws and gradients are a static-size ring buffer
+(`History`), so every shape is static under `vmap`.
 """
 
 from __future__ import annotations
@@ -199,19 +198,19 @@ def _low_rank_directions(history: History, count, diagonal, *, cutoff, regularis
     root = jnp.sqrt(diagonal)
     scaled_draws = centred(history.draws) / root
     scaled_grads = centred(history.grads) * root
-    identity_of = lambda k: jnp.eye(k, dtype=dtype)
     if dim <= 2 * low_rank_min_draws(length, dim):
         # A correction needs that many draws, and then the draws and gradients span
-        # every direction: the basis below would be a rotation of the identity, and
-        # the result does not depend on the basis.
-        basis = identity_of(dim)
+        # every direction: a basis of their span would be a rotation of the identity,
+        # and the result does not depend on the basis.
+        basis = None
     else:
         # An orthonormal basis containing the span of both (invalid rows are zero, so
         # the basis's other columns are directions with no data, where the mean is 1).
         basis, _ = jnp.linalg.qr(jnp.concatenate([scaled_draws, scaled_grads]).T)
-    draws_proj, grads_proj = scaled_draws @ basis, scaled_grads @ basis
-    a = draws_proj.T @ draws_proj * weight + regulariser * identity_of(basis.shape[1])
-    b = grads_proj.T @ grads_proj * weight + regulariser * identity_of(basis.shape[1])
+        scaled_draws, scaled_grads = scaled_draws @ basis, scaled_grads @ basis
+    identity = jnp.eye(scaled_draws.shape[1], dtype=dtype)
+    a = scaled_draws.T @ scaled_draws * weight + regulariser * identity
+    b = scaled_grads.T @ scaled_grads * weight + regulariser * identity
     values, vectors = jnp.linalg.eigh(_spd_mean_with_inverse(a, b, regulariser))
     # Too few draws for the dimension (the early windows hold 10-20): the sample
     # covariances' spectra are then noise-spread far past the cutoff and the correction
@@ -220,4 +219,5 @@ def _low_rank_directions(history: History, count, diagonal, *, cutoff, regularis
     # `MIN_DRAWS_PER_DIM` draws per dimension, or a full history.
     enough = n >= low_rank_min_draws(length, dim)
     keep = enough & ((values > cutoff) | (values < 1.0 / cutoff))
-    return basis @ vectors, jnp.where(keep, values, 1.0)
+    directions = vectors if basis is None else basis @ vectors
+    return directions, jnp.where(keep, values, 1.0)

@@ -223,3 +223,39 @@ def test_the_correction_is_recomputed_only_at_refactor_iterations(x64):
     warm = update(warm, draws[0], refactor=False)
     np.testing.assert_array_equal(warm.params.metric.inverse_mass_matrix, kept.inverse_mass_matrix)
     np.testing.assert_array_equal(warm.params.metric.mass_sqrt, kept.mass_sqrt)
+
+
+def test_above_twice_the_history_the_estimate_works_in_the_span_of_the_data(x64):
+    # d = 20 with an 8-slot history: the draws and gradients span at most 16 directions,
+    # so the estimate runs in a QR basis of their span. Outside it the scaled
+    # covariances are the regulariser alone and their mean is 1, so the result must
+    # equal the same estimate in the full identity basis (computed here with numpy).
+    rng = np.random.default_rng(3)
+    dim, length = 20, 8
+    factor = rng.normal(size=(dim, dim)) / np.sqrt(dim) + np.eye(dim)
+    covariance = factor @ factor.T
+    x = rng.multivariate_normal(np.zeros(dim), covariance, length)
+    g = -np.linalg.solve(covariance, x.T).T
+    history = history_init(dim, jnp.float64, length)
+    for xi, gi in zip(x, g):
+        history = history_push(history, xi, gi)
+    diagonal = np.diag(covariance) * rng.uniform(0.5, 2.0, dim)
+    estimate = low_rank_inverse_mass(history, length, jnp.asarray(diagonal), cutoff=2.0)
+
+    root = np.sqrt(diagonal)
+    xs, gs = (x - x.mean(0)) / root, (g - g.mean(0)) * root
+    a = xs.T @ xs / length + REGULARISER * np.eye(dim)
+    b = gs.T @ gs / length + REGULARISER * np.eye(dim)
+
+    def sqrtm(m):
+        w, v = np.linalg.eigh(m)
+        return (v * np.sqrt(w)) @ v.T
+
+    b_half = sqrtm(b)
+    b_inv_half = np.linalg.inv(b_half)
+    mean = b_inv_half @ sqrtm(b_half @ a @ b_half) @ b_inv_half
+    values, vectors = np.linalg.eigh(0.5 * (mean + mean.T))
+    values = np.where((values > 2.0) | (values < 0.5), values, 1.0)
+    expected = np.outer(root, root) * ((vectors * values) @ vectors.T)
+    assert not np.allclose(expected, np.diag(diagonal), atol=1e-3)  # something is kept
+    np.testing.assert_allclose(estimate, expected, rtol=1e-6, atol=1e-8)
