@@ -14,7 +14,7 @@ summaries (Stan NUTS, 10,000 draws) as its README asks:
 
 All eight run as ``slow`` with `sample()`'s defaults: the nutpie-style warmup of 300
 iterations and ``dense_mass="auto"`` (the low-rank metric: every model here has at
-most 42 dimensions), + 1000 draws per chain (sblrc: 2000 draws, see `SLOW_RUN_FOR`). Three
+most 42 dimensions), + 1000 draws per chain (sblrc: 2000, see `SLOW_RUN_FOR`). Three
 quick ones also run in the default suite with Stan's windowed warmup, 500 + 500, and
 as ``slow`` with Stan's 1000 + 1000, under the same derived tolerances. Each
 run prints one line (wall time incl. compilation, min ESS, divergences, worst |z|,
@@ -48,9 +48,8 @@ SD_TOLERANCE = 0.15
 TAU_KURTOSIS = 9.0  # README: eight schools' tau has kurtosis ~ 9
 
 # dense_mass per model for Stan's windows (which have no low-rank metric), and why. A
-# dense metric pays off where the posterior is
-# strongly correlated in unconstrained space; elsewhere a diagonal one is enough and
-# cheaper to adapt.
+# dense metric pays off where the posterior is strongly correlated in unconstrained
+# space; elsewhere a diagonal one is enough and cheaper to adapt.
 DENSE_MASS = {
     # Non-centred: theta_trans, mu, log tau are nearly independent a posteriori.
     EIGHT_SCHOOLS: False,

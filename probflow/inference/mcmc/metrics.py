@@ -16,8 +16,8 @@ from jax.scipy.linalg import solve_triangular
 
 from probflow.inference.mcmc._one_at_a_time import one_at_a_time
 
-__all__ = ["Metric", "make_metric", "dense_diagonal_metric", "sample_momentum", "momentum_from_noise", "velocity",
-           "kinetic_energy"]
+__all__ = ["Metric", "make_metric", "dense_diagonal_metric", "sample_momentum",
+           "momentum_from_noise", "velocity", "kinetic_energy"]
 
 
 class Metric(NamedTuple):
