@@ -23,6 +23,10 @@ from probflow.inference._start import (
     raise_if_observed_outside_support,
 )
 from probflow.inference.mcmc import progress
+from probflow.inference.mcmc._compile_options import (
+    jit_sampling_program,
+    sampling_compiler_options,
+)
 from probflow.inference.mcmc._program import ADAPTATIONS, flat_logdensity, run_chains
 from probflow.inference.mcmc.diagnostics import convergence_warnings
 from probflow.inference.mcmc.hmc import HMC
@@ -200,12 +204,12 @@ _STATIC = ("kernel", "num_warmup", "num_samples", "dense_mass", "report_progress
            "adaptation")
 
 
-@functools.partial(jax.jit, static_argnames=_STATIC)
+@functools.partial(jit_sampling_program, static_argnames=_STATIC)
 def _run_vectorized(target, chain_keys, positions, target_accept, **settings):
     return run_chains(target, chain_keys, positions, target_accept, **settings)
 
 
-@functools.partial(jax.jit, static_argnames=_STATIC)
+@functools.partial(jit_sampling_program, static_argnames=_STATIC)
 def _run_sequential(target, chain_keys, positions, target_accept, **settings):
     def one(args):
         chain_key, position = args
@@ -255,7 +259,8 @@ def _parallel_program(num_devices, **settings):
         per_device, mesh=mesh, in_specs=(replicated, chains, chains, replicated),
         out_specs=chains, check_vma=False,
     )
-    return jax.jit(mapped), NamedSharding(mesh, chains)
+    return (jax.jit(mapped, compiler_options=sampling_compiler_options() or None),
+            NamedSharding(mesh, chains))
 
 
 _RUNNERS = {
