@@ -23,10 +23,7 @@ from probflow.inference._start import (
     raise_if_observed_outside_support,
 )
 from probflow.inference.mcmc import progress
-from probflow.inference.mcmc._compile_options import (
-    jit_sampling_program,
-    sampling_compiler_options,
-)
+from probflow.inference.mcmc._compile_options import jit_sampling_program
 from probflow.inference.mcmc._program import ADAPTATIONS, flat_logdensity, run_chains
 from probflow.inference.mcmc.diagnostics import convergence_warnings
 from probflow.inference.mcmc.hmc import HMC
@@ -196,10 +193,11 @@ def sample(target, init=None, *, kernel="nuts", num_warmup: int | None = None,
 
 
 # -- the compiled runners, one per chain method, cached by jit on the static settings ----
-# XLA's default CPU options: the sampling program was once compiled with YNNPACK fusions
-# off (xla_cpu_experimental_ynn_fusion_type=""), when per-level U-turn reductions of
-# [chains, 6 depth + 1, d] numbers went to YNNPACK; since the O(d) bookkeeping, turning
-# it off only slows the model's own dots (logistic regression: ~1.4x per leapfrog step).
+# Compile options: see `_compile_options` (XLA:CPU's copy-insertion region analysis).
+# YNNPACK fusions stay on: the program was once compiled with them off, when per-level
+# U-turn reductions of [chains, 6 depth + 1, d] numbers went to YNNPACK; since the O(d)
+# bookkeeping, turning them off only slows the model's own dots (logistic regression:
+# ~1.4x per leapfrog step).
 _STATIC = ("kernel", "num_warmup", "num_samples", "dense_mass", "report_progress", "schedule",
            "adaptation")
 
@@ -259,8 +257,7 @@ def _parallel_program(num_devices, **settings):
         per_device, mesh=mesh, in_specs=(replicated, chains, chains, replicated),
         out_specs=chains, check_vma=False,
     )
-    return (jax.jit(mapped, compiler_options=sampling_compiler_options() or None),
-            NamedSharding(mesh, chains))
+    return jit_sampling_program(mapped), NamedSharding(mesh, chains)
 
 
 _RUNNERS = {
